@@ -1,0 +1,123 @@
+import type { RequestStatus, TaskStatus, Visibility } from './models.js';
+
+/**
+ * Every event the log holds, one discriminated union. Events are facts: they
+ * carry every value their projections need (ids, times, decided retry times),
+ * so a rebuild replays them without consulting clocks or configuration.
+ * Times are ISO 8601 UTC strings with milliseconds.
+ */
+export type Event<Type extends string, Data> = { type: Type; data: Data };
+
+export type WorkerCreated = Event<
+  'WorkerCreated',
+  {
+    workerId: string;
+    organizationId: string;
+    userId: string;
+    title: string;
+    instructions: string;
+    summary: string;
+    visibility: Visibility;
+    createdAt: string;
+  }
+>;
+export type WorkerDeleted = Event<'WorkerDeleted', { workerId: string; deletedAt: string }>;
+export type WorkerEvent = WorkerCreated | WorkerDeleted;
+
+/** A webhook comes into being (first set, or set again after a removal) with fresh secrets. */
+export type WebhookConfigured = Event<
+  'WebhookConfigured',
+  { workerId: string; url: string; token: string; signingSecret: string; configuredAt: string }
+>;
+export type WebhookUrlChanged = Event<'WebhookUrlChanged', { workerId: string; url: string; changedAt: string }>;
+export type WebhookTokenRotated = Event<
+  'WebhookTokenRotated',
+  { workerId: string; token: string; signingSecret: string; rotatedAt: string }
+>;
+export type WebhookRemoved = Event<
+  'WebhookRemoved',
+  { workerId: string; reason: 'removed' | 'worker_deleted'; removedAt: string }
+>;
+export type WebhookEvent = WebhookConfigured | WebhookUrlChanged | WebhookTokenRotated | WebhookRemoved;
+
+export type ApiKeyRole = 'user' | 'service';
+export type ApiKeyIssued = Event<
+  'ApiKeyIssued',
+  {
+    keyId: string;
+    /** SHA-256 of the key, hex. The key itself is never stored. */
+    keyHash: string;
+    role: ApiKeyRole;
+    organizationId: string | null;
+    userId: string | null;
+    name: string | null;
+    issuedAt: string;
+  }
+>;
+export type ApiKeyRevoked = Event<'ApiKeyRevoked', { keyId: string; revokedAt: string }>;
+export type ApiKeyEvent = ApiKeyIssued | ApiKeyRevoked;
+
+export type TaskCompleted = Event<
+  'TaskCompleted',
+  {
+    taskId: string;
+    workerId: string;
+    title: string | null;
+    status: TaskStatus;
+    completedAt: string;
+    output: unknown;
+    recordedAt: string;
+  }
+>;
+export type TaskEvent = TaskCompleted;
+
+/** One notification of one task completion; its `deliveryId` is the `webhook-id` of every attempt. */
+export type DeliveryScheduled = Event<
+  'DeliveryScheduled',
+  {
+    deliveryId: string;
+    workerId: string;
+    taskId: string;
+    /** Global position of the `WebhookConfigured` the delivery belongs to; a removal ends it. */
+    webhookGeneration: number;
+    dueAt: string;
+    scheduledAt: string;
+  }
+>;
+/** One attempt, exactly what the execution log shows, plus the decided next attempt. */
+export type DeliveryAttempted = Event<
+  'DeliveryAttempted',
+  {
+    deliveryId: string;
+    workerId: string;
+    attempt: number;
+    executionId: string;
+    startedAt: string;
+    durationMs: number;
+    url: string;
+    requestStatus: RequestStatus;
+    responseStatus: number | null;
+    errorMessage: string | null;
+    taskId: string | null;
+    taskTitle: string | null;
+    /** When the next attempt is due, or `null` when this was the last one. */
+    nextAttemptAt: string | null;
+  }
+>;
+export type DeliveryDropped = Event<
+  'DeliveryDropped',
+  { deliveryId: string; workerId: string; reason: 'webhook_removed'; droppedAt: string }
+>;
+export type DeliveryEvent = DeliveryScheduled | DeliveryAttempted | DeliveryDropped;
+
+export type DomainEvent = WorkerEvent | WebhookEvent | ApiKeyEvent | TaskEvent | DeliveryEvent;
+export type DomainEventType = DomainEvent['type'];
+
+/** Stream ids: one stream per aggregate instance. */
+export const streams = {
+  worker: (workerId: string) => `worker-${workerId}`,
+  webhook: (workerId: string) => `webhook-${workerId}`,
+  apiKey: (keyId: string) => `apikey-${keyId}`,
+  task: (taskId: string) => `task-${taskId}`,
+  delivery: (deliveryId: string) => `delivery-${deliveryId}`,
+} as const;

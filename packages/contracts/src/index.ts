@@ -1,0 +1,5 @@
+export * from './ids.js';
+export * from './models.js';
+export * from './events.js';
+export * from './address-policy.js';
+export * from './webhook-url.js';

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RETRY_SCHEDULE_MS, parseRetrySchedule } from './retry-schedule.js';
+
+describe('retry schedule', () => {
+  it('defaults to 7 delays: 8 attempts in all', () => {
+    expect(DEFAULT_RETRY_SCHEDULE_MS).toEqual([5e3, 3e5, 18e5, 72e5, 18e6, 36e6, 36e6]);
+  });
+
+  it('parses units', () => {
+    expect(parseRetrySchedule('1s,2s')).toEqual([1000, 2000]);
+    expect(parseRetrySchedule('250ms, 1.5s ,5m,2h')).toEqual([250, 1500, 300_000, 7_200_000]);
+  });
+
+  it('reads an empty schedule as no retries', () => {
+    expect(parseRetrySchedule('')).toEqual([]);
+  });
+
+  it.each(['5', 'abc', '1s,', '-1s', '1d'])('rejects %j', (text) => {
+    expect(() => parseRetrySchedule(text)).toThrow(/invalid retry delay/);
+  });
+});

@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    // Workspace packages resolve to their TypeScript sources in tests (see each package.json "exports").
+    conditions: ['@handinger-webhooks/source'],
+  },
+  ssr: { resolve: { conditions: ['@handinger-webhooks/source'] } },
+  test: {
+    include: ['{apps,packages,tools}/*/src/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
