@@ -1,0 +1,228 @@
+import { streams, workerId as makeWorkerId, type ApiKeyRole, type CreateWorkerInput, type IdGenerator, type TaskCompletionInput } from '@handinger-webhooks/contracts';
+import {
+  DomainError,
+  apiKeyDecider,
+  deliveryDecider,
+  taskDecider,
+  webhookDecider,
+  workerDecider,
+  type RecordDelivery,
+  type WebhookSecrets,
+} from '@handinger-webhooks/domain';
+import type { EventStore } from '@handinger-webhooks/event-store';
+import type { ApiKeyRow, ReadModels, WebhookRow, WorkerRow } from '@handinger-webhooks/projections';
+import { GroupCommit } from './group-commit.js';
+import { handle } from './handle.js';
+import { generateApiKey, generateWebhookSecrets, hashApiKey } from './secrets.js';
+
+export interface CommandDependencies {
+  store: EventStore;
+  readModels: ReadModels;
+  ids: IdGenerator;
+  clock?: () => Date;
+  secrets?: () => WebhookSecrets;
+}
+
+/** Who issues a command, recorded in event metadata for audit. */
+export interface Actor {
+  keyId: string;
+}
+
+const workerNotFound = (workerId: string) => new DomainError('not_found', 'worker_not_found', `worker ${workerId} not found`);
+
+/**
+ * The application's commands. Each one runs in a group-committed transaction
+ * and resolves after the commit with what the caller needs to answer (read
+ * from the freshly projected read models).
+ */
+export class Commands {
+  private readonly store: EventStore;
+  private readonly readModels: ReadModels;
+  private readonly ids: IdGenerator;
+  private readonly clock: () => Date;
+  private readonly secrets: () => WebhookSecrets;
+  private readonly commit: GroupCommit;
+
+  constructor(deps: CommandDependencies) {
+    this.store = deps.store;
+    this.readModels = deps.readModels;
+    this.ids = deps.ids;
+    this.clock = deps.clock ?? (() => new Date());
+    this.secrets = deps.secrets ?? generateWebhookSecrets;
+    this.commit = new GroupCommit(deps.store);
+  }
+
+  private now = (): string => this.clock().toISOString();
+
+  /** Inside the transaction: the worker must exist and not be deleted. */
+  private activeWorker(workerId: string): WorkerRow {
+    const worker = this.readModels.worker(workerId);
+    if (!worker || worker.deleted_at !== null) throw workerNotFound(workerId);
+    return worker;
+  }
+
+  createWorker(owner: { organizationId: string; userId: string }, input: CreateWorkerInput, actor?: Actor): Promise<WorkerRow> {
+    return this.commit.run(() => {
+      const workerId = makeWorkerId(owner.organizationId, this.ids.ulid());
+      handle(this.store, workerDecider, streams.worker(workerId), {
+        type: 'CreateWorker',
+        workerId,
+        organizationId: owner.organizationId,
+        userId: owner.userId,
+        title: input.title ?? 'Untitled worker',
+        instructions: input.instructions ?? '',
+        summary: input.summary ?? '',
+        visibility: input.visibility ?? 'public',
+        now: this.now(),
+      }, actor && { actor: actor.keyId });
+      return this.readModels.worker(workerId)!;
+    });
+  }
+
+  /** Soft-deletes the worker and removes its webhook, which drops its pending deliveries. */
+  deleteWorker(workerId: string, actor?: Actor): Promise<void> {
+    return this.commit.run(() => {
+      const now = this.now();
+      const meta = actor && { actor: actor.keyId };
+      handle(this.store, workerDecider, streams.worker(workerId), { type: 'DeleteWorker', workerId, now }, meta);
+      handle(this.store, webhookDecider, streams.webhook(workerId), { type: 'DeleteWebhook', workerId, reason: 'worker_deleted', now }, meta);
+    });
+  }
+
+  /** Sets (or with `null`, removes) the worker's webhook URL. The URL must already satisfy the URL policy. */
+  setWebhook(workerId: string, url: string | null, actor?: Actor): Promise<WebhookRow | undefined> {
+    return this.commit.run(() => {
+      this.activeWorker(workerId);
+      handle(this.store, webhookDecider, streams.webhook(workerId), {
+        type: 'SetWebhook',
+        workerId,
+        url,
+        secrets: this.secrets(),
+        now: this.now(),
+      }, actor && { actor: actor.keyId });
+      return this.readModels.webhook(workerId);
+    });
+  }
+
+  deleteWebhook(workerId: string, actor?: Actor): Promise<void> {
+    return this.commit.run(() => {
+      this.activeWorker(workerId);
+      handle(this.store, webhookDecider, streams.webhook(workerId), {
+        type: 'DeleteWebhook',
+        workerId,
+        reason: 'removed',
+        now: this.now(),
+      }, actor && { actor: actor.keyId });
+    });
+  }
+
+  /** New token and signing secret, same URL. @throws DomainError `webhook_not_configured` (409). */
+  rotateToken(workerId: string, actor?: Actor): Promise<WebhookRow> {
+    return this.commit.run(() => {
+      this.activeWorker(workerId);
+      handle(this.store, webhookDecider, streams.webhook(workerId), {
+        type: 'RotateToken',
+        workerId,
+        secrets: this.secrets(),
+        now: this.now(),
+      }, actor && { actor: actor.keyId });
+      return this.readModels.webhook(workerId)!;
+    });
+  }
+
+  /**
+   * Records a finished task, idempotently per `taskId`. A repeat for the same
+   * worker is a duplicate (even if the worker was deleted since); a new
+   * completion needs an active worker.
+   */
+  recordTaskCompletion(input: TaskCompletionInput, actor?: Actor): Promise<{ duplicate: boolean }> {
+    return this.commit.run(() => {
+      const streamId = streams.task(input.taskId);
+      const recorded = this.store.streamVersion(streamId) > 0;
+      if (!recorded) this.activeWorker(input.workerId);
+      const events = handle(this.store, taskDecider, streamId, {
+        type: 'RecordTaskCompletion',
+        taskId: input.taskId,
+        workerId: input.workerId,
+        title: input.title ?? null,
+        status: input.status,
+        completedAt: input.completedAt === undefined ? null : new Date(input.completedAt).toISOString(),
+        output: input.output ?? null,
+        now: this.now(),
+      }, actor && { actor: actor.keyId });
+      return { duplicate: events.length === 0 };
+    });
+  }
+
+  /**
+   * Issues an API key and returns it: the only time it exists outside the
+   * caller's hands, since only its hash is stored. Pass `key` to register a
+   * known key (the bootstrap key of SPEC §2).
+   */
+  issueApiKey(request: {
+    role: ApiKeyRole;
+    organizationId: string | null;
+    userId: string | null;
+    name: string | null;
+    key?: string;
+  }): Promise<{ key: string; row: ApiKeyRow }> {
+    return this.commit.run(() => {
+      const key = request.key ?? generateApiKey();
+      const keyId = this.ids.apiKeyId();
+      handle(this.store, apiKeyDecider, streams.apiKey(keyId), {
+        type: 'IssueApiKey',
+        keyId,
+        keyHash: hashApiKey(key),
+        role: request.role,
+        organizationId: request.organizationId,
+        userId: request.userId,
+        name: request.name,
+        now: this.now(),
+      });
+      return { key, row: this.readModels.apiKeyById(keyId)! };
+    });
+  }
+
+  revokeApiKey(keyId: string): Promise<ApiKeyRow> {
+    return this.commit.run(() => {
+      handle(this.store, apiKeyDecider, streams.apiKey(keyId), { type: 'RevokeApiKey', keyId, now: this.now() });
+      return this.readModels.apiKeyById(keyId)!;
+    });
+  }
+
+  /** Opens a delivery for a task completion under the webhook generation it was accepted with. */
+  scheduleDelivery(request: { workerId: string; taskId: string; webhookGeneration: number }): Promise<string> {
+    return this.commit.run(() => this.scheduleDeliveryNow(request));
+  }
+
+  /** The synchronous form, for a caller already inside a transaction (the scheduler, with its checkpoint). */
+  scheduleDeliveryNow(request: { workerId: string; taskId: string; webhookGeneration: number }): string {
+    const deliveryId = this.ids.deliveryId();
+    handle(this.store, deliveryDecider, streams.delivery(deliveryId), {
+      type: 'ScheduleDelivery',
+      deliveryId,
+      ...request,
+      now: this.now(),
+    });
+    return deliveryId;
+  }
+
+  /** Records one attempt (idempotent per attempt number) and the decided next attempt, if any. */
+  recordDelivery(attempt: Omit<RecordDelivery, 'type' | 'now'>, alsoInTransaction?: () => void): Promise<void> {
+    return this.commit.run(() => {
+      handle(this.store, deliveryDecider, streams.delivery(attempt.deliveryId), {
+        type: 'RecordDelivery',
+        ...attempt,
+        now: this.now(),
+      });
+      alsoInTransaction?.();
+    });
+  }
+
+  /** Ends a pending delivery whose webhook is gone. */
+  dropDelivery(deliveryId: string): Promise<void> {
+    return this.commit.run(() => {
+      handle(this.store, deliveryDecider, streams.delivery(deliveryId), { type: 'DropDelivery', deliveryId, now: this.now() });
+    });
+  }
+}

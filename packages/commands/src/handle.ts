@@ -1,0 +1,23 @@
+import { foldState, type Decider } from '@handinger-webhooks/domain';
+import type { EventStore, NewEvent, RecordedEvent } from '@handinger-webhooks/event-store';
+
+/**
+ * The one way a command reaches the log: read the stream, fold its state,
+ * decide, and append what was decided at the version that was read (inline
+ * projections run in the same transaction). Must run inside a transaction
+ * (see `GroupCommit`) so the read and the append see the same stream.
+ * Returns the appended events; none when the command changed nothing.
+ */
+export function handle<State, Command, Event extends { type: string; data: unknown }>(
+  store: EventStore,
+  decider: Decider<State, Command, Event>,
+  streamId: string,
+  command: Command,
+  metadata?: Record<string, unknown>,
+): RecordedEvent<Event>[] {
+  const past = store.readStream<Event>(streamId);
+  const events = decider.decide(command, foldState(decider, past));
+  if (events.length === 0) return [];
+  const newEvents = metadata ? events.map((e) => ({ ...e, metadata })) : events;
+  return store.append<Event>(streamId, newEvents as NewEvent<Event>[], past.length).events;
+}

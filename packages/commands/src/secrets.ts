@@ -1,0 +1,26 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { WebhookSecrets } from '@handinger-webhooks/domain';
+
+/**
+ * SPEC §5: the token is ≥ 32 random bytes, base64url (sent as X-Handinger-Token);
+ * the signing secret is `whsec_` + base64 of 32 random bytes (keys the
+ * Standard Webhooks signature, never sent).
+ */
+export function generateWebhookSecrets(): WebhookSecrets {
+  return {
+    token: randomBytes(32).toString('base64url'),
+    signingSecret: `whsec_${randomBytes(32).toString('base64')}`,
+  };
+}
+
+const API_KEY_PREFIX = 'hwk_';
+
+/** A new API key: 32 random bytes behind a recognizable prefix (so secret scanners can find leaked ones). */
+export const generateApiKey = (): string => `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+
+/**
+ * How keys are stored and looked up. Keys carry 256 bits of entropy, so a
+ * fast hash is enough (as for GitHub tokens): no salt or KDF is needed to
+ * make guessing infeasible, and lookups stay one index probe.
+ */
+export const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');

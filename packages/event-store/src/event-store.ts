@@ -1,0 +1,215 @@
+import type { Statement } from 'better-sqlite3';
+import type { SqliteDatabase } from './database.js';
+
+/** An event to append: its type, JSON data and optional metadata (who caused it, why). */
+export interface NewEvent<E extends { type: string; data: unknown } = { type: string; data: unknown }> {
+  type: E['type'];
+  data: E['data'];
+  metadata?: Record<string, unknown>;
+}
+
+/** An event as the log holds it. */
+export type RecordedEvent<E extends { type: string; data: unknown } = { type: string; data: unknown }> = E & {
+  metadata: Record<string, unknown>;
+  streamId: string;
+  /** 1-based position within its stream. */
+  streamPosition: number;
+  /** 1-based position in the whole log; commits become visible in this order. */
+  globalPosition: number;
+  recordedAt: string;
+};
+
+/**
+ * `number`: the stream must be at exactly this version (its number of events; 0 = no events yet).
+ * `'any'`: append whatever the version.
+ */
+export type ExpectedVersion = number | 'any';
+
+/** Another writer appended to the stream since the caller read it. */
+export class ConcurrencyError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+  ) {
+    super(`stream ${streamId} is at version ${actualVersion}, expected ${expectedVersion}`);
+    this.name = 'ConcurrencyError';
+  }
+}
+
+export interface AppendResult<E extends { type: string; data: unknown }> {
+  /** The stream's version after the append: pass it as the next expected version. */
+  nextExpectedVersion: number;
+  events: RecordedEvent<E>[];
+}
+
+export interface EventStoreOptions {
+  /**
+   * Called inside the append's transaction with the events just written:
+   * inline projections, so a read after a successful write sees it. A throw
+   * rolls the whole append back.
+   */
+  onAppended?: (events: RecordedEvent[]) => void;
+  now?: () => Date;
+}
+
+type EventRow = {
+  global_position: number;
+  stream_id: string;
+  stream_position: number;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: string;
+};
+
+const toRecorded = (row: EventRow): RecordedEvent => ({
+  type: row.type,
+  data: JSON.parse(row.data),
+  metadata: JSON.parse(row.metadata),
+  streamId: row.stream_id,
+  streamPosition: row.stream_position,
+  globalPosition: row.global_position,
+  recordedAt: row.recorded_at,
+});
+
+const COLUMNS = 'global_position, stream_id, stream_position, type, data, metadata, recorded_at';
+
+/**
+ * The append-only event log on SQLite. Statements are prepared once: this is
+ * the hot path of every command. Appends are serialized by SQLite's single
+ * writer (`BEGIN IMMEDIATE`), so global positions become visible in order and a
+ * subscriber reading "after position N" never skips a late commit.
+ */
+export class EventStore {
+  readonly db: SqliteDatabase;
+  private readonly onAppended: ((events: RecordedEvent[]) => void) | undefined;
+  private readonly now: () => Date;
+  private readonly listeners = new Set<() => void>();
+  private appendedInTransaction = false;
+  private readonly statements: {
+    version: Statement<[string], { stream_position: number }>;
+    insert: Statement<[string, number, string, string, string, string]>;
+    readStream: Statement<[string], EventRow>;
+    readAll: Statement<[number, number], EventRow>;
+    head: Statement<[], { position: number | null }>;
+  };
+
+  constructor(db: SqliteDatabase, options: EventStoreOptions = {}) {
+    this.db = db;
+    this.onAppended = options.onAppended;
+    this.now = options.now ?? (() => new Date());
+    this.statements = {
+      version: db.prepare('SELECT stream_position FROM events WHERE stream_id = ? ORDER BY stream_position DESC LIMIT 1'),
+      insert: db.prepare(
+        'INSERT INTO events (stream_id, stream_position, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      readStream: db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_position`),
+      readAll: db.prepare(`SELECT ${COLUMNS} FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?`),
+      head: db.prepare('SELECT MAX(global_position) AS position FROM events'),
+    };
+  }
+
+  /**
+   * Runs `fn` in one `BEGIN IMMEDIATE` transaction (a savepoint when nested),
+   * so a command's reads, appends and projections commit or roll back as one.
+   * Subscribers are woken after the outermost commit.
+   */
+  transaction<T>(fn: () => T): T {
+    if (this.db.inTransaction) return this.db.transaction(fn)();
+    this.appendedInTransaction = false;
+    try {
+      const result = this.db.transaction(fn).immediate();
+      if (this.appendedInTransaction) this.notify();
+      return result;
+    } finally {
+      this.appendedInTransaction = false;
+    }
+  }
+
+  /** The stream's version: its number of events, 0 when it has none. */
+  streamVersion(streamId: string): number {
+    return this.statements.version.get(streamId)?.stream_position ?? 0;
+  }
+
+  /**
+   * Appends events to one stream if it is at `expectedVersion`, then runs the
+   * inline projections, all in the caller's transaction (or a new one).
+   * @throws ConcurrencyError when the stream moved on.
+   */
+  append<E extends { type: string; data: unknown }>(
+    streamId: string,
+    events: readonly NewEvent<E>[],
+    expectedVersion: ExpectedVersion,
+  ): AppendResult<E> {
+    return this.transaction(() => {
+      const current = this.streamVersion(streamId);
+      if (expectedVersion !== 'any' && expectedVersion !== current) {
+        throw new ConcurrencyError(streamId, expectedVersion, current);
+      }
+      const recordedAt = this.now().toISOString();
+      const recorded = events.map((event, i) => {
+        const metadata = event.metadata ?? {};
+        const streamPosition = current + i + 1;
+        const { lastInsertRowid } = this.statements.insert.run(
+          streamId,
+          streamPosition,
+          event.type,
+          JSON.stringify(event.data),
+          JSON.stringify(metadata),
+          recordedAt,
+        );
+        return {
+          type: event.type,
+          data: event.data,
+          metadata,
+          streamId,
+          streamPosition,
+          globalPosition: Number(lastInsertRowid),
+          recordedAt,
+        } as RecordedEvent<E>;
+      });
+      if (recorded.length > 0) {
+        this.onAppended?.(recorded as RecordedEvent[]);
+        this.appendedInTransaction = true;
+      }
+      return { nextExpectedVersion: current + recorded.length, events: recorded };
+    });
+  }
+
+  /** Every event of one stream, oldest first. */
+  readStream<E extends { type: string; data: unknown }>(streamId: string): RecordedEvent<E>[] {
+    return this.statements.readStream.all(streamId).map(toRecorded) as RecordedEvent<E>[];
+  }
+
+  /** Up to `limit` events after global position `after`, in log order: a page for subscribers and rebuilds. */
+  readAll(after: number, limit: number): RecordedEvent[] {
+    return this.statements.readAll.all(after, limit).map(toRecorded);
+  }
+
+  /** Streams the whole log after `after` in batches; memory stays flat for any log size. */
+  *iterateAll(after = 0, batchSize = 5_000): Generator<RecordedEvent[]> {
+    let position = after;
+    for (;;) {
+      const batch = this.readAll(position, batchSize);
+      if (batch.length === 0) return;
+      yield batch;
+      position = batch[batch.length - 1]!.globalPosition;
+    }
+  }
+
+  /** The global position of the last event, 0 for an empty log. */
+  headPosition(): number {
+    return this.statements.head.get()?.position ?? 0;
+  }
+
+  /** Calls `listener` after each commit that appended events in this process. Returns an unsubscribe. */
+  onCommit(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+}

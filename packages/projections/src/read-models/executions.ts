@@ -1,0 +1,81 @@
+import type { DomainEvent } from '@handinger-webhooks/contracts';
+import type { RecordedEvent, SqliteDatabase } from '@handinger-webhooks/event-store';
+import type { TableSet } from '../tables.js';
+
+export interface ExecutionRow {
+  id: string;
+  worker_id: string;
+  seq: number;
+  created_at: string;
+  duration_ms: number;
+  error_message: string | null;
+  request_status: 'success' | 'error';
+  response_status: number | null;
+  task_id: string | null;
+  task_title: string | null;
+  url: string;
+}
+
+/**
+ * The execution log per worker, ranked for paging. Every execution gets
+ * `seq` = its rank in (created_at, id) order within the worker, and the
+ * worker's total lives in its own row, so a page is a seq range and the count
+ * an O(1) read. Attempts are recorded when they end, so a slow attempt can be
+ * recorded after one that started later: it is then inserted at its rank and
+ * the few newer rows shift up by one (bounded by the attempt timeout).
+ */
+export function executionsProjector(db: SqliteDatabase, t: TableSet) {
+  const newest = db.prepare<[string], { total: number; created_at: string | null; id: string | null }>(
+    `SELECT c.total, e.created_at, e.id FROM ${t.executionCounts} c
+     LEFT JOIN ${t.executions} e ON e.worker_id = c.worker_id AND e.seq = c.total
+     WHERE c.worker_id = ?`,
+  );
+  const predecessor = db.prepare<[string, string, string, string], { seq: number }>(
+    `SELECT seq FROM ${t.executions}
+     WHERE worker_id = ? AND (created_at < ? OR (created_at = ? AND id < ?))
+     ORDER BY seq DESC LIMIT 1`,
+  );
+  // Two steps through negative values: SQLite checks row by row, so a plain seq + 1 could collide mid-update.
+  const shiftOut = db.prepare(`UPDATE ${t.executions} SET seq = -(seq + 1) WHERE worker_id = ? AND seq >= ?`);
+  const shiftIn = db.prepare(`UPDATE ${t.executions} SET seq = -seq WHERE worker_id = ? AND seq < 0`);
+  const insert = db.prepare(
+    `INSERT INTO ${t.executions}
+       (id, worker_id, seq, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const count = db.prepare(
+    `INSERT INTO ${t.executionCounts} (worker_id, total) VALUES (?, 1)
+     ON CONFLICT (worker_id) DO UPDATE SET total = total + 1`,
+  );
+
+  const rankOf = (workerId: string, createdAt: string, id: string): number => {
+    const last = newest.get(workerId);
+    if (!last || last.created_at === null || last.id === null) return (last?.total ?? 0) + 1;
+    const isNewest = createdAt > last.created_at || (createdAt === last.created_at && id > last.id);
+    if (isNewest) return last.total + 1;
+    const rank = (predecessor.get(workerId, createdAt, createdAt, id)?.seq ?? 0) + 1;
+    shiftOut.run(workerId, rank);
+    shiftIn.run(workerId);
+    return rank;
+  };
+
+  return (event: RecordedEvent<DomainEvent>): void => {
+    if (event.type !== 'DeliveryAttempted') return;
+    const d = event.data;
+    const seq = rankOf(d.workerId, d.startedAt, d.executionId);
+    insert.run(
+      d.executionId,
+      d.workerId,
+      seq,
+      d.startedAt,
+      d.durationMs,
+      d.errorMessage,
+      d.requestStatus,
+      d.responseStatus,
+      d.taskId,
+      d.taskTitle,
+      d.url,
+    );
+    count.run(d.workerId);
+  };
+}

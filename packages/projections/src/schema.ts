@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
+import type { TableSet } from './tables.js';
+
+/**
+ * Bumped whenever a read model's shape or projection logic changes. Read
+ * models are not migrated: they are rebuilt from the log, which is the
+ * source of truth (see `ensureReadModels`).
+ */
+export const READ_MODELS_VERSION = 1;
+
+/** Where the read models' version is kept. */
+export const META_TABLE = 'read_models_meta';
+
+/** Kysely as a DDL compiler only: callers run the SQL synchronously inside their own transaction. */
+const schema = new Kysely<unknown>({
+  dialect: {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => new DummyDriver(),
+    createIntrospector: (db) => new SqliteIntrospector(db),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+  },
+}).schema;
+
+export function metaTableDdl(): string {
+  return schema
+    .createTable(META_TABLE)
+    .ifNotExists()
+    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .compile().sql;
+}
+
+/**
+ * The DDL of one set of read-model tables. Index names get a fresh tag
+ * because SQLite keeps an index's name when its table is renamed at the swap.
+ */
+export function readModelDdl(t: TableSet): string[] {
+  const tag = randomBytes(4).toString('hex');
+  const index = (table: string, purpose: string) => `ix_${table}_${purpose}_${tag}`;
+  return [
+    schema
+      .createTable(t.workers)
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('organization_id', 'text', (c) => c.notNull())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('title', 'text', (c) => c.notNull())
+      .addColumn('instructions', 'text', (c) => c.notNull())
+      .addColumn('summary', 'text', (c) => c.notNull())
+      .addColumn('visibility', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addColumn('deleted_at', 'text'),
+
+    // One row per configured webhook. `generation` is the global position of the
+    // WebhookConfigured event: deliveries scheduled under another generation are dropped.
+    schema
+      .createTable(t.webhooks)
+      .addColumn('worker_id', 'text', (c) => c.primaryKey())
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('origin', 'text', (c) => c.notNull())
+      .addColumn('token', 'text', (c) => c.notNull())
+      .addColumn('signing_secret', 'text', (c) => c.notNull())
+      .addColumn('generation', 'integer', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull()),
+
+    // `seq` is the execution's 1-based rank in (created_at, id) order within its
+    // worker, so page N is a range of seq: O(log n) for any page, no OFFSET scan.
+    schema
+      .createTable(t.executions)
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('worker_id', 'text', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('duration_ms', 'integer', (c) => c.notNull())
+      .addColumn('error_message', 'text')
+      .addColumn('request_status', 'text', (c) => c.notNull())
+      .addColumn('response_status', 'integer')
+      .addColumn('task_id', 'text')
+      .addColumn('task_title', 'text')
+      .addColumn('url', 'text', (c) => c.notNull()),
+    schema.createIndex(index(t.executions, 'worker_seq')).on(t.executions).columns(['worker_id', 'seq']),
+
+    // O(1) totalCount per worker.
+    schema
+      .createTable(t.executionCounts)
+      .addColumn('worker_id', 'text', (c) => c.primaryKey())
+      .addColumn('total', 'integer', (c) => c.notNull()),
+
+    schema
+      .createTable(t.apiKeys)
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('key_hash', 'text', (c) => c.notNull())
+      .addColumn('role', 'text', (c) => c.notNull())
+      .addColumn('organization_id', 'text')
+      .addColumn('user_id', 'text')
+      .addColumn('name', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('revoked_at', 'text'),
+    schema.createIndex(index(t.apiKeys, 'hash')).unique().on(t.apiKeys).column('key_hash'),
+
+    // Pending attempts: one row per delivery with its next attempt number and due time (unix ms).
+    schema
+      .createTable(t.deliveryQueue)
+      .addColumn('delivery_id', 'text', (c) => c.primaryKey())
+      .addColumn('worker_id', 'text', (c) => c.notNull())
+      .addColumn('task_id', 'text', (c) => c.notNull())
+      .addColumn('attempt', 'integer', (c) => c.notNull())
+      .addColumn('due_at', 'integer', (c) => c.notNull())
+      .addColumn('webhook_generation', 'integer', (c) => c.notNull()),
+    schema.createIndex(index(t.deliveryQueue, 'due')).on(t.deliveryQueue).columns(['due_at']),
+    schema.createIndex(index(t.deliveryQueue, 'worker')).on(t.deliveryQueue).columns(['worker_id']),
+  ].map((statement) => statement.compile().sql);
+}

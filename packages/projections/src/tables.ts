@@ -1,0 +1,29 @@
+/**
+ * The read models' table names. The live set is what the API and delivery
+ * read; a rebuild fills an aside set from the log and swaps it in, so every
+ * projector and DDL takes the names as a parameter rather than hard-coding them.
+ */
+export interface TableSet {
+  workers: string;
+  webhooks: string;
+  executions: string;
+  executionCounts: string;
+  apiKeys: string;
+  deliveryQueue: string;
+}
+
+export const LIVE_TABLES: TableSet = {
+  workers: 'workers',
+  webhooks: 'webhooks',
+  executions: 'webhook_executions',
+  executionCounts: 'webhook_execution_counts',
+  apiKeys: 'api_keys',
+  deliveryQueue: 'delivery_queue',
+};
+
+/** Where a rebuild builds before the swap. */
+export const ASIDE_TABLES: TableSet = Object.fromEntries(
+  Object.entries(LIVE_TABLES).map(([key, name]) => [key, `${name}__rebuild`]),
+) as unknown as TableSet;
+
+export const tableNames = (tables: TableSet): string[] => Object.values(tables);
