@@ -3,3 +3,4 @@ export * from './models.js';
 export * from './events.js';
 export * from './address-policy.js';
 export * from './webhook-url.js';
+export * from './logger.js';
