@@ -166,20 +166,39 @@ export class Commands {
     name: string | null;
     key?: string;
   }): Promise<{ key: string; row: ApiKeyRow }> {
+    return this.commit.run(() => this.issueApiKeyNow(request));
+  }
+
+  private issueApiKeyNow(request: {
+    role: ApiKeyRole;
+    organizationId: string | null;
+    userId: string | null;
+    name: string | null;
+    key?: string;
+  }): { key: string; row: ApiKeyRow } {
+    const key = request.key ?? generateApiKey();
+    const keyId = this.ids.apiKeyId();
+    handle(this.store, apiKeyDecider, streams.apiKey(keyId), {
+      type: 'IssueApiKey',
+      keyId,
+      keyHash: hashApiKey(key),
+      role: request.role,
+      organizationId: request.organizationId,
+      userId: request.userId,
+      name: request.name,
+      now: this.now(),
+    });
+    return { key, row: this.readModels.apiKeyById(keyId)! };
+  }
+
+  /**
+   * Issues the first key of a new database, atomically: `null` when any key
+   * exists already (two processes starting together issue one key, not two).
+   */
+  issueFirstApiKey(request: { organizationId: string; userId: string; name: string; key?: string }): Promise<{ key: string; row: ApiKeyRow } | null> {
     return this.commit.run(() => {
-      const key = request.key ?? generateApiKey();
-      const keyId = this.ids.apiKeyId();
-      handle(this.store, apiKeyDecider, streams.apiKey(keyId), {
-        type: 'IssueApiKey',
-        keyId,
-        keyHash: hashApiKey(key),
-        role: request.role,
-        organizationId: request.organizationId,
-        userId: request.userId,
-        name: request.name,
-        now: this.now(),
-      });
-      return { key, row: this.readModels.apiKeyById(keyId)! };
+      if (this.readModels.apiKeyCount() > 0) return null;
+      return this.issueApiKeyNow({ role: 'user', ...request });
     });
   }
 

@@ -1,0 +1,45 @@
+import { createApiHandler } from '@handinger-webhooks/api';
+import { openApplication } from '@handinger-webhooks/commands';
+import { startDelivery } from '@handinger-webhooks/delivery';
+import { bootstrapFirstKey } from '../bootstrap.js';
+import type { ServiceConfig } from '../config.js';
+import { deliveryOptions } from '../delivery-options.js';
+import { createHttpServer } from '../http-server.js';
+import { createLogger } from '../logger.js';
+import { onShutdownSignal } from '../signals.js';
+import { VERSION } from '../version.js';
+
+/** How long in-flight HTTP requests get to finish on shutdown before their connections are cut. */
+const HTTP_GRACE_MS = 10_000;
+
+/** `handinger-webhooks serve`: API and delivery in one process over one SQLite file. */
+export async function serve(config: ServiceConfig): Promise<void> {
+  const logger = createLogger(config.logLevel, 'server');
+  const app = await openApplication({ dbPath: config.dbPath });
+  const handler = createApiHandler({
+    app,
+    allowPrivateNetwork: config.allowPrivateNetwork,
+    version: VERSION,
+    dashboardUrl: config.dashboardUrl,
+    logger,
+  });
+  const http = createHttpServer(handler, logger);
+  const address = await http.listen(config.host, config.port);
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const baseUrl = `http://${host}:${address.port}`;
+
+  await bootstrapFirstKey(app, { bootstrapKey: config.bootstrapKey, baseUrl, stderr: process.stderr });
+  const delivery = startDelivery(app, deliveryOptions(config, VERSION, logger));
+  logger.info(
+    { url: baseUrl, port: address.port, db: config.dbPath, allowPrivateNetwork: config.allowPrivateNetwork, version: VERSION },
+    'listening',
+  );
+
+  onShutdownSignal(async (signal) => {
+    logger.info({ signal }, 'shutting down: no new requests, finishing in-flight work');
+    await http.close(HTTP_GRACE_MS);
+    await delivery.stop();
+    app.close();
+    logger.info({}, 'stopped');
+  });
+}

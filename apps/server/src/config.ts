@@ -1,0 +1,90 @@
+import { DEFAULT_RETRY_SCHEDULE_MS, parseRetrySchedule } from '@handinger-webhooks/domain';
+
+/** Everything `serve` and `deliver` are configured with: flags first, then environment, then defaults (SPEC §7). */
+export interface ServiceConfig {
+  dbPath: string;
+  host: string;
+  port: number;
+  allowPrivateNetwork: boolean;
+  retryScheduleMs: readonly number[];
+  deliveryTimeoutMs: number;
+  deliveryConcurrency: number;
+  deliveryOriginConcurrency: number;
+  logLevel: LogLevel;
+  bootstrapKey: string | undefined;
+  dashboardUrl: string;
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_DB_PATH = './data/handinger.db';
+
+/** A configuration value that cannot be used; the CLI prints it and exits with status 2. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigFlags {
+  db?: string | undefined;
+  host?: string | undefined;
+  port?: string | undefined;
+  'allow-private-network'?: boolean | undefined;
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(name: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  }
+  return value;
+}
+
+const truthy = (text: string | undefined): boolean => text !== undefined && ['1', 'true', 'yes', 'on'].includes(text.toLowerCase());
+
+/** The database path alone, for commands that need nothing else (`keys`, `rebuild-projections`). */
+export const resolveDbPath = (flags: { db?: string | undefined }, env: Env): string =>
+  flags.db ?? env.HANDINGER_DB_PATH ?? DEFAULT_DB_PATH;
+
+/** Resolves and validates the whole configuration; throws ConfigError naming the bad setting. */
+export function resolveConfig(flags: ConfigFlags, env: Env): ServiceConfig {
+  const logLevel = (env.HANDINGER_LOG_LEVEL ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`HANDINGER_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  let retryScheduleMs: readonly number[] = DEFAULT_RETRY_SCHEDULE_MS;
+  if (env.HANDINGER_RETRY_SCHEDULE !== undefined) {
+    try {
+      retryScheduleMs = parseRetrySchedule(env.HANDINGER_RETRY_SCHEDULE);
+    } catch (error) {
+      throw new ConfigError(`HANDINGER_RETRY_SCHEDULE: ${(error as Error).message}`);
+    }
+  }
+  const bootstrapKey = env.HANDINGER_BOOTSTRAP_KEY || undefined;
+  if (bootstrapKey !== undefined && (bootstrapKey.length < 32 || /\s/.test(bootstrapKey))) {
+    throw new ConfigError('HANDINGER_BOOTSTRAP_KEY must be at least 32 characters without spaces (use a random key)');
+  }
+  return {
+    dbPath: resolveDbPath(flags, env),
+    host: flags.host ?? env.HANDINGER_HOST ?? '127.0.0.1',
+    port: integer('--port / HANDINGER_PORT', flags.port ?? env.HANDINGER_PORT ?? '3000', 0, 65_535),
+    allowPrivateNetwork: flags['allow-private-network'] === true || truthy(env.HANDINGER_ALLOW_PRIVATE_NETWORK),
+    retryScheduleMs,
+    deliveryTimeoutMs: integer('HANDINGER_DELIVERY_TIMEOUT_MS', env.HANDINGER_DELIVERY_TIMEOUT_MS ?? '10000', 1, 600_000),
+    deliveryConcurrency: integer('HANDINGER_DELIVERY_CONCURRENCY', env.HANDINGER_DELIVERY_CONCURRENCY ?? '256', 1, 10_000),
+    deliveryOriginConcurrency: integer(
+      'HANDINGER_DELIVERY_ORIGIN_CONCURRENCY',
+      env.HANDINGER_DELIVERY_ORIGIN_CONCURRENCY ?? '16',
+      1,
+      10_000,
+    ),
+    logLevel: logLevel as LogLevel,
+    bootstrapKey,
+    dashboardUrl: (env.HANDINGER_DASHBOARD_URL ?? 'https://handinger.com').replace(/\/+$/, ''),
+  };
+}

@@ -1,0 +1,114 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+/** The CLI as users run it (needs `npm run build`; `npm test` builds first). */
+export const CLI_PATH = fileURLToPath(new URL('../../../apps/server/bin/handinger-webhooks.js', import.meta.url));
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one CLI command to completion, e.g. `runCli(['keys', 'list', '--db', path])`. */
+export async function runCli(args: string[], options: { env?: Record<string, string>; command?: string[] } = {}): Promise<CliResult> {
+  const [file, ...prefix] = options.command ?? [process.execPath, CLI_PATH];
+  const child = spawn(file!, [...prefix, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const [status] = (await once(child, 'close')) as [number | null];
+  return { status, stdout, stderr };
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  baseUrl: string;
+  port: number;
+  /** Every JSON log line printed so far. */
+  logs: Record<string, unknown>[];
+  stderr(): string;
+  /** Resolves when a log line matching `predicate` has been printed (already or later). */
+  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Sends a signal and resolves with the exit code (or the signal's name). */
+  stop(signal?: NodeJS.Signals): Promise<number | string | null>;
+}
+
+/**
+ * Starts `handinger-webhooks serve` (or another long-running command) as a
+ * real child process on a free port and resolves once it logs "listening"
+ * (or "delivering" for `deliver`).
+ */
+export async function startServerProcess(options: {
+  args?: string[];
+  env?: Record<string, string>;
+  readyMessage?: string;
+  command?: string[];
+  timeoutMs?: number;
+}): Promise<ServerProcess> {
+  const [file, ...prefix] = options.command ?? [process.execPath, CLI_PATH];
+  const args = options.args ?? ['serve', '--port', '0'];
+  const child = spawn(file!, [...prefix, ...args], {
+    env: { ...process.env, HANDINGER_LOG_LEVEL: 'info', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const waiters: { predicate: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }[] = [];
+  let stderr = '';
+  let buffered = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const text = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(text);
+      } catch {
+        line = { unparsed: text };
+      }
+      logs.push(line);
+      for (const waiter of [...waiters]) {
+        if (waiter.predicate(line)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
+    }
+  });
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+
+  const waitForLog = (predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 30_000) => {
+    const seen = logs.find(predicate);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
+      waiters.push({ predicate, resolve: (line) => (clearTimeout(timer), resolve(line)) });
+      exited.then(([code, signal]) => {
+        clearTimeout(timer);
+        reject(new Error(`process exited (${code ?? signal}) before the expected log line; stderr: ${stderr}`));
+      });
+    });
+  };
+
+  const ready = await waitForLog((line) => line.msg === (options.readyMessage ?? 'listening'), options.timeoutMs ?? 60_000);
+  const port = typeof ready.port === 'number' ? ready.port : 0;
+  return {
+    child,
+    baseUrl: typeof ready.url === 'string' ? ready.url : '',
+    port,
+    logs,
+    stderr: () => stderr,
+    waitForLog,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? child.signalCode;
+      child.kill(signal);
+      const [code, exitSignal] = await exited;
+      return code ?? exitSignal;
+    },
+  };
+}
