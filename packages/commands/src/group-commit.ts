@@ -35,6 +35,19 @@ export class GroupCommit {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
+    if (batch.length === 1) {
+      // A lone command needs no savepoint: if it throws, its transaction rolls back whole.
+      const [item] = batch as [Pending];
+      let value: unknown;
+      try {
+        value = this.store.transaction(item.work);
+      } catch (error) {
+        item.reject(error);
+        return;
+      }
+      item.resolve(value);
+      return;
+    }
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       this.store.transaction(() => {

@@ -100,13 +100,16 @@ export type DeliveryAttempted = Event<
     errorMessage: string | null;
     taskId: string | null;
     taskTitle: string | null;
+    /** When this attempt was due (where the schedule held it). */
+    dueAt: string;
     /** When the next attempt is due, or `null` when this was the last one. */
     nextAttemptAt: string | null;
   }
 >;
+/** A pending delivery whose webhook was removed (or replaced by a new generation) before its next attempt. */
 export type DeliveryDropped = Event<
   'DeliveryDropped',
-  { deliveryId: string; workerId: string; reason: 'webhook_removed'; droppedAt: string }
+  { deliveryId: string; workerId: string; reason: 'webhook_removed'; dueAt: string; droppedAt: string }
 >;
 export type DeliveryEvent = DeliveryScheduled | DeliveryAttempted | DeliveryDropped;
 

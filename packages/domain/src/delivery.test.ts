@@ -42,6 +42,7 @@ const attempted = (n: number, over: Partial<DeliveryAttempted['data']> = {}): De
     errorMessage: 'HTTP 500',
     taskId: 'task_1',
     taskTitle: 'Check',
+    dueAt: n === 1 ? t0 : n === 2 ? '2026-01-01T00:00:02.000Z' : '2026-01-01T00:00:05.000Z',
     nextAttemptAt: '2026-01-01T00:00:02.000Z',
     ...over,
   },
@@ -80,7 +81,10 @@ describe('delivery decider', () => {
     });
 
     it('stops after the last delay (N delays: N + 1 attempts)', () => {
-      spec.given([scheduled, attempted(1), attempted(2)]).when(attempt(3)).then([attempted(3, { nextAttemptAt: null })]);
+      spec
+        .given([scheduled, attempted(1), attempted(2, { nextAttemptAt: '2026-01-01T00:00:05.000Z' })])
+        .when(attempt(3))
+        .then([attempted(3, { nextAttemptAt: null })]);
     });
 
     it('stops on HTTP 410', () => {
@@ -131,7 +135,12 @@ describe('delivery decider', () => {
       spec
         .given([scheduled, attempted(1)])
         .when(drop)
-        .then([{ type: 'DeliveryDropped', data: { deliveryId, workerId, reason: 'webhook_removed', droppedAt: t0 } }]);
+        .then([
+          {
+            type: 'DeliveryDropped',
+            data: { deliveryId, workerId, reason: 'webhook_removed', dueAt: '2026-01-01T00:00:02.000Z', droppedAt: t0 },
+          },
+        ]);
     });
 
     it('appends nothing for a finished delivery', () => {

@@ -3,7 +3,7 @@ import { DomainError, type Decider } from './decider.js';
 
 export type DeliveryState =
   | { status: 'absent' }
-  | { status: 'pending'; workerId: string; taskId: string; webhookGeneration: number; nextAttempt: number }
+  | { status: 'pending'; workerId: string; taskId: string; webhookGeneration: number; nextAttempt: number; dueAt: string }
   | { status: 'delivered' | 'failed' | 'dropped'; attempts: number };
 
 export type ScheduleDelivery = {
@@ -102,6 +102,7 @@ export const deliveryDecider: Decider<DeliveryState, DeliveryCommand, DeliveryEv
               errorMessage: errorMessageOf(command),
               taskId: command.taskId,
               taskTitle: command.taskTitle,
+              dueAt: state.dueAt,
               nextAttemptAt: nextAttemptAt(command, requestStatus),
             },
           },
@@ -112,7 +113,13 @@ export const deliveryDecider: Decider<DeliveryState, DeliveryCommand, DeliveryEv
         return [
           {
             type: 'DeliveryDropped',
-            data: { deliveryId: command.deliveryId, workerId: state.workerId, reason: 'webhook_removed', droppedAt: command.now },
+            data: {
+              deliveryId: command.deliveryId,
+              workerId: state.workerId,
+              reason: 'webhook_removed',
+              dueAt: state.dueAt,
+              droppedAt: command.now,
+            },
           },
         ];
     }
@@ -127,10 +134,13 @@ export const deliveryDecider: Decider<DeliveryState, DeliveryCommand, DeliveryEv
           taskId: event.data.taskId,
           webhookGeneration: event.data.webhookGeneration,
           nextAttempt: 1,
+          dueAt: event.data.dueAt,
         };
       case 'DeliveryAttempted': {
         if (state.status !== 'pending') return state;
-        if (event.data.nextAttemptAt !== null) return { ...state, nextAttempt: event.data.attempt + 1 };
+        if (event.data.nextAttemptAt !== null) {
+          return { ...state, nextAttempt: event.data.attempt + 1, dueAt: event.data.nextAttemptAt };
+        }
         return { status: event.data.requestStatus === 'success' ? 'delivered' : 'failed', attempts: event.data.attempt };
       }
       case 'DeliveryDropped':

@@ -87,6 +87,8 @@ export class EventStore {
   private readonly now: () => Date;
   private readonly listeners = new Set<() => void>();
   private appendedInTransaction = false;
+  /** One reusable wrapper: better-sqlite3 makes it a savepoint when nested, and `.immediate` opens BEGIN IMMEDIATE. */
+  private readonly runner: { <T>(fn: () => T): T; immediate<T>(fn: () => T): T };
   private readonly statements: {
     version: Statement<[string], { stream_position: number }>;
     insert: Statement<[string, number, string, string, string, string]>;
@@ -99,6 +101,7 @@ export class EventStore {
     this.db = db;
     this.onAppended = options.onAppended;
     this.now = options.now ?? (() => new Date());
+    this.runner = db.transaction((fn: () => unknown) => fn()) as unknown as EventStore['runner'];
     this.statements = {
       version: db.prepare('SELECT stream_position FROM events WHERE stream_id = ? ORDER BY stream_position DESC LIMIT 1'),
       insert: db.prepare(
@@ -116,10 +119,10 @@ export class EventStore {
    * Subscribers are woken after the outermost commit.
    */
   transaction<T>(fn: () => T): T {
-    if (this.db.inTransaction) return this.db.transaction(fn)();
+    if (this.db.inTransaction) return this.runner(fn);
     this.appendedInTransaction = false;
     try {
-      const result = this.db.transaction(fn).immediate();
+      const result = this.runner.immediate(fn);
       if (this.appendedInTransaction) this.notify();
       return result;
     } finally {
@@ -134,7 +137,9 @@ export class EventStore {
 
   /**
    * Appends events to one stream if it is at `expectedVersion`, then runs the
-   * inline projections, all in the caller's transaction (or a new one).
+   * inline projections. Inside a transaction it joins it (a failure leaves the
+   * rollback to that transaction, as GroupCommit's per-command savepoints do);
+   * otherwise it runs in its own.
    * @throws ConcurrencyError when the stream moved on.
    */
   append<E extends { type: string; data: unknown }>(
@@ -142,7 +147,8 @@ export class EventStore {
     events: readonly NewEvent<E>[],
     expectedVersion: ExpectedVersion,
   ): AppendResult<E> {
-    return this.transaction(() => {
+    if (!this.db.inTransaction) return this.transaction(() => this.append(streamId, events, expectedVersion));
+    {
       const current = this.streamVersion(streamId);
       if (expectedVersion !== 'any' && expectedVersion !== current) {
         throw new ConcurrencyError(streamId, expectedVersion, current);
@@ -174,7 +180,7 @@ export class EventStore {
         this.appendedInTransaction = true;
       }
       return { nextExpectedVersion: current + recorded.length, events: recorded };
-    });
+    }
   }
 
   /** Every event of one stream, oldest first. */

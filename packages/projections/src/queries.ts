@@ -37,7 +37,9 @@ export class ReadModels {
     this.s = {
       worker: db.prepare<[string], WorkerRow>(`SELECT * FROM ${t.workers} WHERE id = ?`),
       webhook: db.prepare<[string], WebhookRow>(`SELECT * FROM ${t.webhooks} WHERE worker_id = ?`),
-      executionCount: db.prepare<[string], { total: number }>(`SELECT total FROM ${t.executionCounts} WHERE worker_id = ?`),
+      executionCount: db.prepare<[string], { total: number }>(
+        `SELECT seq AS total FROM ${t.executions} WHERE worker_id = ? ORDER BY seq DESC LIMIT 1`,
+      ),
       executionRange: db.prepare<[string, number, number], ExecutionRow>(
         `SELECT * FROM ${t.executions} WHERE worker_id = ? AND seq BETWEEN ? AND ? ORDER BY seq DESC`,
       ),
@@ -58,7 +60,7 @@ export class ReadModels {
     return this.s.webhook.get(workerId);
   }
 
-  /** One page of a worker's executions, newest first: two index lookups whatever the page. */
+  /** One page of a worker's executions, newest first: two B-tree descents whatever the page (ranks are dense: the highest is the total). */
   executionsPage(workerId: string, page: number): WebhookExecutionList {
     const totalCount = this.s.executionCount.get(workerId)?.total ?? 0;
     const pageCount = Math.ceil(totalCount / EXECUTIONS_PAGE_SIZE);

@@ -44,7 +44,7 @@ function history(n: number): [string, DomainEvent][] {
         data: {
           deliveryId: `msg_${n}`, workerId: w, attempt: a, executionId: `whe_${n}_${a}`, startedAt: `2026-01-01T00:00:0${a}.000Z`,
           durationMs: 1, url: 'https://a.example/h', requestStatus: 'error', responseStatus: 500, errorMessage: 'HTTP 500',
-          taskId: `t${n}`, taskTitle: null, nextAttemptAt: '2026-01-01T01:00:00.000Z',
+          taskId: `t${n}`, taskTitle: null, dueAt: a === 1 ? at : `2026-01-01T0${a - 1}:00:00.000Z`, nextAttemptAt: `2026-01-01T0${a}:00:00.000Z`,
         },
       },
     ]),
@@ -70,6 +70,11 @@ describe('rebuildReadModels', () => {
     await rebuildReadModels(db);
     expect(snapshot()).toEqual(before);
     expect(readModels.executionsPage(workerId(3), 1).totalCount).toBe(3);
+    // Each delivery still waits for its 4th attempt, at the time the 3rd decided.
+    expect(db.prepare(`SELECT due_at, attempt FROM ${LIVE_TABLES.deliveryQueue} WHERE delivery_id = 'msg_3'`).get()).toEqual({
+      due_at: Date.parse('2026-01-01T03:00:00.000Z'),
+      attempt: 4,
+    });
   });
 
   it('verify reports nothing for identical read models and swaps nothing', async () => {

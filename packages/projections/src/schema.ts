@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
+import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, sql } from 'kysely';
 import type { TableSet } from './tables.js';
 
 /**
@@ -65,12 +65,14 @@ export function readModelDdl(t: TableSet): string[] {
       .addColumn('updated_at', 'text', (c) => c.notNull()),
 
     // `seq` is the execution's 1-based rank in (created_at, id) order within its
-    // worker, so page N is a range of seq: O(log n) for any page, no OFFSET scan.
+    // worker; the table is clustered on (worker_id, seq), so page N is one range
+    // read and totalCount is the worker's highest seq: one B-tree descent each,
+    // whatever the page and the history's length. No counter table to write.
     schema
       .createTable(t.executions)
-      .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('worker_id', 'text', (c) => c.notNull())
       .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addColumn('duration_ms', 'integer', (c) => c.notNull())
       .addColumn('error_message', 'text')
@@ -78,14 +80,9 @@ export function readModelDdl(t: TableSet): string[] {
       .addColumn('response_status', 'integer')
       .addColumn('task_id', 'text')
       .addColumn('task_title', 'text')
-      .addColumn('url', 'text', (c) => c.notNull()),
-    schema.createIndex(index(t.executions, 'worker_seq')).on(t.executions).columns(['worker_id', 'seq']),
-
-    // O(1) totalCount per worker.
-    schema
-      .createTable(t.executionCounts)
-      .addColumn('worker_id', 'text', (c) => c.primaryKey())
-      .addColumn('total', 'integer', (c) => c.notNull()),
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint(`pk_${t.executions}_${tag}`, ['worker_id', 'seq'])
+      .modifyEnd(sql`without rowid`),
 
     schema
       .createTable(t.apiKeys)
@@ -99,16 +96,18 @@ export function readModelDdl(t: TableSet): string[] {
       .addColumn('revoked_at', 'text'),
     schema.createIndex(index(t.apiKeys, 'hash')).unique().on(t.apiKeys).column('key_hash'),
 
-    // Pending attempts: one row per delivery with its next attempt number and due time (unix ms).
+    // Pending attempts, clustered by due time: claiming due work is a range read
+    // and rescheduling moves one row within one B-tree (events carry the due
+    // time of each attempt, so the projector finds the row by its key).
     schema
       .createTable(t.deliveryQueue)
-      .addColumn('delivery_id', 'text', (c) => c.primaryKey())
+      .addColumn('due_at', 'integer', (c) => c.notNull())
+      .addColumn('delivery_id', 'text', (c) => c.notNull())
       .addColumn('worker_id', 'text', (c) => c.notNull())
       .addColumn('task_id', 'text', (c) => c.notNull())
       .addColumn('attempt', 'integer', (c) => c.notNull())
-      .addColumn('due_at', 'integer', (c) => c.notNull())
-      .addColumn('webhook_generation', 'integer', (c) => c.notNull()),
-    schema.createIndex(index(t.deliveryQueue, 'due')).on(t.deliveryQueue).columns(['due_at']),
-    schema.createIndex(index(t.deliveryQueue, 'worker')).on(t.deliveryQueue).columns(['worker_id']),
+      .addColumn('webhook_generation', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint(`pk_${t.deliveryQueue}_${tag}`, ['due_at', 'delivery_id'])
+      .modifyEnd(sql`without rowid`),
   ].map((statement) => statement.compile().sql);
 }

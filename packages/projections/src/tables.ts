@@ -7,7 +7,6 @@ export interface TableSet {
   workers: string;
   webhooks: string;
   executions: string;
-  executionCounts: string;
   apiKeys: string;
   deliveryQueue: string;
 }
@@ -16,7 +15,6 @@ export const LIVE_TABLES: TableSet = {
   workers: 'workers',
   webhooks: 'webhooks',
   executions: 'webhook_executions',
-  executionCounts: 'webhook_execution_counts',
   apiKeys: 'api_keys',
   deliveryQueue: 'delivery_queue',
 };

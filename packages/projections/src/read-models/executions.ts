@@ -18,17 +18,15 @@ export interface ExecutionRow {
 
 /**
  * The execution log per worker, ranked for paging. Every execution gets
- * `seq` = its rank in (created_at, id) order within the worker, and the
- * worker's total lives in its own row, so a page is a seq range and the count
- * an O(1) read. Attempts are recorded when they end, so a slow attempt can be
+ * `seq` = its rank in (created_at, id) order within the worker (ranks are
+ * dense, so the highest is the worker's total): a page is a seq range and the
+ * count one index descent. Attempts are recorded when they end, so a slow attempt can be
  * recorded after one that started later: it is then inserted at its rank and
  * the few newer rows shift up by one (bounded by the attempt timeout).
  */
 export function executionsProjector(db: SqliteDatabase, t: TableSet) {
-  const newest = db.prepare<[string], { total: number; created_at: string | null; id: string | null }>(
-    `SELECT c.total, e.created_at, e.id FROM ${t.executionCounts} c
-     LEFT JOIN ${t.executions} e ON e.worker_id = c.worker_id AND e.seq = c.total
-     WHERE c.worker_id = ?`,
+  const newest = db.prepare<[string], { seq: number; created_at: string; id: string }>(
+    `SELECT seq, created_at, id FROM ${t.executions} WHERE worker_id = ? ORDER BY seq DESC LIMIT 1`,
   );
   const predecessor = db.prepare<[string, string, string, string], { seq: number }>(
     `SELECT seq FROM ${t.executions}
@@ -40,19 +38,15 @@ export function executionsProjector(db: SqliteDatabase, t: TableSet) {
   const shiftIn = db.prepare(`UPDATE ${t.executions} SET seq = -seq WHERE worker_id = ? AND seq < 0`);
   const insert = db.prepare(
     `INSERT INTO ${t.executions}
-       (id, worker_id, seq, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url)
+       (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const count = db.prepare(
-    `INSERT INTO ${t.executionCounts} (worker_id, total) VALUES (?, 1)
-     ON CONFLICT (worker_id) DO UPDATE SET total = total + 1`,
   );
 
   const rankOf = (workerId: string, createdAt: string, id: string): number => {
     const last = newest.get(workerId);
-    if (!last || last.created_at === null || last.id === null) return (last?.total ?? 0) + 1;
+    if (!last) return 1;
     const isNewest = createdAt > last.created_at || (createdAt === last.created_at && id > last.id);
-    if (isNewest) return last.total + 1;
+    if (isNewest) return last.seq + 1;
     const rank = (predecessor.get(workerId, createdAt, createdAt, id)?.seq ?? 0) + 1;
     shiftOut.run(workerId, rank);
     shiftIn.run(workerId);
@@ -64,9 +58,9 @@ export function executionsProjector(db: SqliteDatabase, t: TableSet) {
     const d = event.data;
     const seq = rankOf(d.workerId, d.startedAt, d.executionId);
     insert.run(
-      d.executionId,
       d.workerId,
       seq,
+      d.executionId,
       d.startedAt,
       d.durationMs,
       d.errorMessage,
@@ -76,6 +70,5 @@ export function executionsProjector(db: SqliteDatabase, t: TableSet) {
       d.taskTitle,
       d.url,
     );
-    count.run(d.workerId);
   };
 }
