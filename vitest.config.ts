@@ -8,7 +8,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@handinger-webhooks/source'] } },
   test: {
     include: ['{apps,packages,tools}/*/src/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    // The single executable's tests run with `npm run test:package`, which builds it first.
+    exclude: ['**/node_modules/**', '**/dist/**', 'tools/sea/**'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,

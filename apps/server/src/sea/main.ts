@@ -1,0 +1,21 @@
+/**
+ * Entry point of the single executable (`npm run package`). Node's SEA loader
+ * can `require` built-in modules only, so the better-sqlite3 addon travels as
+ * an asset: it is extracted (verified) to the cache, loaded with
+ * `process.dlopen`, and handed to every database opened afterwards.
+ */
+import { getAsset } from 'node:sea';
+import { setDefaultNativeBinding } from '@handinger-webhooks/event-store';
+import { main } from '../cli.js';
+import { VERSION } from '../version.js';
+import { loadAddon, materializeAddon } from './native-addon.js';
+
+try {
+  const addon = new Uint8Array(getAsset('better_sqlite3.node'));
+  setDefaultNativeBinding(loadAddon(materializeAddon(addon, VERSION)));
+} catch (error) {
+  process.stderr.write(`handinger-webhooks: cannot load the embedded SQLite addon: ${(error as Error).message}\n`);
+  process.exit(1);
+}
+// In a single executable, argv is [executable, executable, ...arguments].
+main(process.argv.slice(2));
