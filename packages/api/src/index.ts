@@ -1,1 +1,8 @@
-export {};
+/**
+ * @handinger-webhooks/api — the tRPC router, its REST surface and the HTTP
+ * handler serving both. This is the package's whole public face.
+ */
+export { createAppRouter, type AppRouter } from './router.js';
+export { createApiHandler } from './http/handler.js';
+export { createOpenApiDocument } from './openapi.js';
+export type { ApiOptions } from './options.js';

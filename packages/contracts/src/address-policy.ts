@@ -23,8 +23,8 @@ export function classifyAddress(address: string): { public: boolean; range: stri
   return { public: range === 'unicast', range };
 }
 
-/** A short human reason, e.g. `10.0.0.5 is a private address`. */
-export function describeBlockedAddress(address: string, range: string): string {
+/** The kind of a non-public range, with its article: `a private`, `a loopback`… */
+export function rangeKind(range: string): string {
   const names: Record<string, string> = {
     private: 'a private',
     uniqueLocal: 'a private',
@@ -35,7 +35,12 @@ export function describeBlockedAddress(address: string, range: string): string {
     broadcast: 'a broadcast',
     unspecified: 'an unspecified',
   };
-  return `${address} is ${names[range] ?? 'a non-public'} address`;
+  return `${names[range] ?? 'a non-public'} address`;
+}
+
+/** A short human reason, e.g. `10.0.0.5 is a private address`. */
+export function describeBlockedAddress(address: string, range: string): string {
+  return `${address} is ${rangeKind(range)}`;
 }
 
 /** True for IP literals, with or without the brackets URLs put around IPv6. */

@@ -1,4 +1,4 @@
-import { classifyAddress, describeBlockedAddress, isIpLiteral, isLocalhostName, stripBrackets } from './address-policy.js';
+import { classifyAddress, isIpLiteral, isLocalhostName, rangeKind, stripBrackets } from './address-policy.js';
 
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
@@ -9,7 +9,8 @@ export interface UrlPolicy {
 
 /**
  * The rules of SPEC §3 for a webhook URL. Returns the reason it is rejected
- * (phrased to follow "url: "), or `null` when it is acceptable. Host names
+ * (phrased to follow "url: "), or `null` when it is acceptable. Special
+ * schemes always have a host (the URL parser refuses `https://`). Host names
  * other than `localhost` are checked again after DNS resolution (SPEC §5).
  */
 export function webhookUrlProblem(url: string, policy: UrlPolicy): string | null {
@@ -24,14 +25,13 @@ export function webhookUrlProblem(url: string, policy: UrlPolicy): string | null
   if (!allowed.includes(parsed.protocol)) {
     return policy.allowPrivateNetwork ? 'must use the https or http scheme' : 'must use the https scheme';
   }
-  if (parsed.hostname === '') return 'must have a host';
   if (parsed.username !== '' || parsed.password !== '') return 'must not contain user info (user:pass@)';
   if (policy.allowPrivateNetwork) return null;
   if (isLocalhostName(parsed.hostname)) return `must not target ${parsed.hostname}`;
   if (isIpLiteral(parsed.hostname)) {
     const address = stripBrackets(parsed.hostname);
     const verdict = classifyAddress(address);
-    if (!verdict.public) return `must not target ${describeBlockedAddress(address, verdict.range)}`;
+    if (!verdict.public) return `must not target ${address} (${rangeKind(verdict.range)})`;
   }
   return null;
 }

@@ -1,0 +1,58 @@
+import type { IncomingMessage } from 'node:http';
+import { hashApiKey } from '@handinger-webhooks/commands';
+import type { ReadModels } from '@handinger-webhooks/projections';
+
+/** Who is calling, resolved from the API key. Service keys belong to no organization (SPEC §2). */
+export type Caller =
+  | { role: 'user'; keyId: string; organizationId: string; userId: string }
+  | { role: 'service'; keyId: string };
+
+/** Which surface a request came through: it decides the error body's shape (see `trpc.ts`). */
+export type Surface = 'rest' | 'trpc';
+
+export interface Context {
+  surface: Surface;
+  /** Whether an `Authorization: Bearer` header was present, for a precise 401 message. */
+  keyPresented: boolean;
+  /**
+   * The caller, or `null` when no key was presented or the key is unknown
+   * or revoked. Resolved on first use and remembered for this request only
+   * (a tRPC batch shares it); lazy so that creating the context cannot fail
+   * and a failing lookup surfaces inside a procedure, as a logged 500.
+   */
+  authenticate(): Caller | null;
+}
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+/** The key of an `Authorization: Bearer <key>` header, or `null`. */
+export function bearerKey(authorization: string | undefined): string | null {
+  const match = authorization === undefined ? null : BEARER.exec(authorization);
+  return match ? match[1]! : null;
+}
+
+/**
+ * The caller a key stands for, or `null` for an unknown or revoked key.
+ * Looked up on every request, never cached: a key revoked by the CLI in
+ * another process is refused on the very next request (SPEC §2).
+ */
+export function resolveCaller(readModels: ReadModels, key: string): Caller | null {
+  const row = readModels.apiKeyByHash(hashApiKey(key));
+  if (!row || row.revoked_at !== null) return null;
+  if (row.role === 'service') return { role: 'service', keyId: row.id };
+  if (row.organization_id === null || row.user_id === null) return null;
+  return { role: 'user', keyId: row.id, organizationId: row.organization_id, userId: row.user_id };
+}
+
+/** `createContext` for one surface: what every procedure knows about the request. */
+export function createContextFactory(readModels: ReadModels, surface: Surface) {
+  return ({ req }: { req: IncomingMessage }): Context => {
+    const key = bearerKey(req.headers.authorization);
+    let caller: Caller | null | undefined;
+    return {
+      surface,
+      keyPresented: key !== null,
+      authenticate: () => (caller ??= key === null ? null : resolveCaller(readModels, key)),
+    };
+  };
+}

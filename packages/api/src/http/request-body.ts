@@ -1,0 +1,36 @@
+import type { IncomingMessage } from 'node:http';
+import { TRPCError } from '@trpc/server';
+import { BodyTooLargeError, MAX_BODY_BYTES, readBody } from './read-body.js';
+
+/** The body as text, or the client error that refuses the request (413). Rethrows an aborted request. */
+export async function readBodyText(req: IncomingMessage): Promise<{ text: string } | { error: TRPCError }> {
+  try {
+    return { text: (await readBody(req, MAX_BODY_BYTES)).toString('utf8') };
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      return { error: new TRPCError({ code: 'PAYLOAD_TOO_LARGE', message: `body: must be at most ${MAX_BODY_BYTES} bytes (1 MiB)` }) };
+    }
+    throw error;
+  }
+}
+
+/** Parses JSON text; a malformed document is a 400 `PARSE_ERROR` naming where it was found. */
+export function parseJson(text: string, where: string): { value: unknown } | { error: TRPCError } {
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch {
+    return { error: new TRPCError({ code: 'PARSE_ERROR', message: `${where}: malformed JSON` }) };
+  }
+}
+
+/**
+ * Every request body is JSON, whatever its `Content-Type` says (curl's
+ * default form type, a charset parameter, or none at all, as the official
+ * SDK sends for `POST …/regenerate-token`). The adapters underneath are
+ * stricter (trpc-to-openapi wants exactly `application/json` and answers
+ * 415 to a POST without one; tRPC too), so once the body has been read and
+ * checked here the header is normalised for them.
+ */
+export function markBodyAsJson(req: IncomingMessage): void {
+  req.headers['content-type'] = 'application/json';
+}

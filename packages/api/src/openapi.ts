@@ -1,0 +1,120 @@
+import {
+  apiErrorSchema,
+  healthSchema,
+  taskCompletionAcceptedSchema,
+  webhookExecutionListSchema,
+  webhookExecutionSchema,
+  webhookSchema,
+  workerTemplateSchema,
+} from '@handinger-webhooks/contracts';
+import type { AnyTRPCProcedure } from '@trpc/server';
+import type { z } from 'zod';
+import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
+import type { ApiOptions } from './options.js';
+import { createAppRouter, type AppRouter } from './router.js';
+import type { ApiMeta } from './trpc.js';
+
+/** A procedure on the REST surface, as its meta places it. */
+interface RestOperation {
+  procedurePath: string;
+  /** Lower case, as OpenAPI paths objects key operations. */
+  method: string;
+  path: string;
+  successStatus: number;
+  errorResponses: Record<number, string>;
+}
+
+/** Every procedure with `openapi` meta: where it is served, its success status and its documented errors. */
+function restOperations(appRouter: AppRouter): RestOperation[] {
+  // At runtime `_def.procedures` is flat, keyed by dotted path (trpc-to-openapi walks it the same way).
+  const procedures = appRouter._def.procedures as unknown as Record<string, AnyTRPCProcedure>;
+  return Object.entries(procedures).flatMap(([procedurePath, procedure]) => {
+    const meta = procedure._def.meta as ApiMeta | undefined;
+    if (!meta?.openapi) return [];
+    const errors = meta.openapi.errorResponses;
+    return [{
+      procedurePath,
+      method: meta.openapi.method.toLowerCase(),
+      path: meta.openapi.path,
+      successStatus: meta.successStatus ?? 200,
+      errorResponses: Array.isArray(errors) ? {} : (errors ?? {}),
+    }];
+  });
+}
+
+/**
+ * The REST success status of each procedure, keyed by procedure path. The
+ * REST handler answers with it and the document lists it: one source for both.
+ */
+export function successStatuses(appRouter: AppRouter): Map<string, { status: number }> {
+  return new Map(restOperations(appRouter).map((operation) => [operation.procedurePath, { status: operation.successStatus }]));
+}
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
+const jsonResponse = (description: string, schema: z.ZodType) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+/**
+ * The OpenAPI 3.1 document of the REST surface, generated from the same
+ * procedures that serve it (plus `/healthz` and the document itself, which
+ * are plain HTTP routes). `servers` is left out so that it resolves against
+ * wherever the document was fetched from.
+ */
+export function openApiDocumentFor(appRouter: AppRouter, version: string): OpenAPIObject {
+  const document = generateOpenApiDocument(appRouter, {
+    title: 'Handinger Webhooks',
+    description:
+      'Outbound webhooks for Handinger workers: configure one webhook per worker, record task completions, and read the delivery log. Errors are `{ code, message }`.',
+    version,
+    baseUrl: '/',
+    securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key: a user key, or the service key for task completions' } },
+    defs: {
+      WorkerTemplate: workerTemplateSchema,
+      Webhook: webhookSchema,
+      WebhookExecution: webhookExecutionSchema,
+      WebhookExecutionList: webhookExecutionListSchema,
+      TaskCompletionAccepted: taskCompletionAcceptedSchema,
+      Error: apiErrorSchema,
+    },
+    paths: {
+      '/healthz': {
+        get: { operationId: 'health', summary: 'Liveness check (no authentication)', tags: ['Service'], security: [], responses: { 200: jsonResponse('The service is up', healthSchema) } },
+      },
+      '/api/openapi.json': {
+        get: {
+          operationId: 'openApiDocument',
+          summary: 'This document',
+          tags: ['Service'],
+          security: [],
+          responses: { 200: { description: 'The OpenAPI 3 document of the REST surface', content: { 'application/json': {} } } },
+        },
+      },
+    },
+  });
+  delete (document as { servers?: unknown }).servers;
+  // trpc-to-openapi documents errors with a shared, first-come description and an `issues` field
+  // this API never sends; each operation gets its own descriptions and the one `Error` shape instead.
+  for (const operation of restOperations(appRouter)) {
+    const documented = (document.paths?.[operation.path] as Record<string, { responses?: Record<string, unknown> }> | undefined)?.[operation.method];
+    if (!documented?.responses) continue;
+    documented.responses = {
+      [String(operation.successStatus)]: documented.responses['200'],
+      ...Object.fromEntries(Object.entries(operation.errorResponses).map(([status, description]) => [status, errorResponse(description)])),
+      500: errorResponse('Unexpected server error'),
+    };
+  }
+  const schemas = document.components?.schemas ?? {};
+  for (const name of Object.keys(schemas)) if (name.startsWith('error.')) delete schemas[name];
+  return document;
+}
+
+/** The OpenAPI document for these options, as `GET /api/openapi.json` serves it. */
+export function createOpenApiDocument(options: ApiOptions): OpenAPIObject {
+  return openApiDocumentFor(createAppRouter(options), options.version);
+}

@@ -1,0 +1,38 @@
+import type { Logger, UrlPolicy } from '@handinger-webhooks/contracts';
+import { silentLogger } from '@handinger-webhooks/contracts';
+import type { Application } from '@handinger-webhooks/commands';
+
+/** Everything the API needs from the process that serves it. */
+export interface ApiOptions {
+  app: Application;
+  /** `--allow-private-network`: webhook URLs may use http and target private/loopback hosts. */
+  allowPrivateNetwork: boolean;
+  /** The service version, shown in the OpenAPI document. */
+  version: string;
+  /** Base of `WorkerTemplate.url` (`${dashboardUrl}/workers/${id}`); default `https://handinger.com`. */
+  dashboardUrl?: string;
+  /** Where unexpected (500) errors are reported; default: dropped. */
+  logger?: Logger;
+}
+
+export const DEFAULT_DASHBOARD_URL = 'https://handinger.com';
+
+/** The options with their defaults applied, as the routers and handlers use them. */
+export interface ApiServices {
+  app: Application;
+  urlPolicy: UrlPolicy;
+  dashboardUrl: string;
+  version: string;
+  logger: Logger;
+}
+
+/** Applies the defaults once, so no router repeats them. */
+export function resolveServices(options: ApiOptions): ApiServices {
+  return {
+    app: options.app,
+    urlPolicy: { allowPrivateNetwork: options.allowPrivateNetwork },
+    dashboardUrl: (options.dashboardUrl ?? DEFAULT_DASHBOARD_URL).replace(/\/+$/, ''),
+    version: options.version,
+    logger: options.logger ?? silentLogger,
+  };
+}

@@ -1,0 +1,54 @@
+import { createWorkerInputSchema, deletedWorkerSchema, workerTemplateSchema } from '@handinger-webhooks/contracts';
+import { userProcedure } from '../middleware/roles.js';
+import { workerOwnerProcedure } from '../middleware/worker-owner.js';
+import type { ApiServices } from '../options.js';
+import { toWorkerTemplate } from '../shapes.js';
+import { router } from '../trpc.js';
+import { actorOf } from './actor.js';
+import { createWebhooksRouter } from './webhooks.js';
+
+const tags = ['Workers'];
+
+/** `workers.*`: create and delete workers; `workers.webhooks.*` nests beneath. */
+export function createWorkersRouter(services: ApiServices) {
+  const { app, dashboardUrl } = services;
+
+  return router({
+    create: userProcedure
+      .meta({
+        openapi: {
+          method: 'POST',
+          path: '/api/workers',
+          tags,
+          operationId: 'createWorker',
+          summary: 'Create a worker; the caller is its creator',
+          errorResponses: { 400: 'Invalid body', 401: 'Missing, invalid or revoked API key', 403: 'Not a user key', 413: 'Body over 1 MiB' },
+        },
+      })
+      .input(createWorkerInputSchema)
+      .output(workerTemplateSchema)
+      .mutation(async ({ ctx, input }) => {
+        const owner = { organizationId: ctx.caller.organizationId, userId: ctx.caller.userId };
+        return toWorkerTemplate(await app.commands.createWorker(owner, input, actorOf(ctx.caller)), dashboardUrl);
+      }),
+
+    delete: workerOwnerProcedure(app.readModels)
+      .meta({
+        openapi: {
+          method: 'DELETE',
+          path: '/api/workers/{workerId}',
+          tags,
+          operationId: 'deleteWorker',
+          summary: 'Delete a worker; its webhook is removed and pending deliveries are dropped',
+          errorResponses: { 401: 'Missing, invalid or revoked API key', 403: 'Not the worker’s creator, or not a user key', 404: 'No such worker' },
+        },
+      })
+      .output(deletedWorkerSchema)
+      .mutation(async ({ ctx }) => {
+        await app.commands.deleteWorker(ctx.worker.id, actorOf(ctx.caller));
+        return { deleted: true as const };
+      }),
+
+    webhooks: createWebhooksRouter(services),
+  });
+}
