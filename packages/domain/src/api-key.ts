@@ -1,18 +1,10 @@
-import type { ApiKeyEvent, ApiKeyRole } from '@handinger-webhooks/contracts';
+import type { ApiKeyEvent, ApiKeyIssued } from '@handinger-webhooks/contracts';
 import { DomainError, type Decider } from './decider.js';
 
 export type ApiKeyState = { status: 'absent' } | { status: 'active' | 'revoked' };
 
-export type IssueApiKey = {
-  type: 'IssueApiKey';
-  keyId: string;
-  keyHash: string;
-  role: ApiKeyRole;
-  organizationId: string | null;
-  userId: string | null;
-  name: string | null;
-  now: string;
-};
+/** Everything the ApiKeyIssued event records, with `now` as its issue time. */
+export type IssueApiKey = { type: 'IssueApiKey'; now: string } & Omit<ApiKeyIssued['data'], 'issuedAt'>;
 export type RevokeApiKey = { type: 'RevokeApiKey'; keyId: string; now: string };
 export type ApiKeyCommand = IssueApiKey | RevokeApiKey;
 

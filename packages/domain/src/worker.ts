@@ -1,21 +1,12 @@
-import type { Visibility, WorkerEvent } from '@handinger-webhooks/contracts';
+import type { WorkerCreated, WorkerEvent } from '@handinger-webhooks/contracts';
 import { DomainError, type Decider } from './decider.js';
 
 export type WorkerState =
   | { status: 'absent' }
   | { status: 'active' | 'deleted'; organizationId: string; userId: string };
 
-export type CreateWorker = {
-  type: 'CreateWorker';
-  workerId: string;
-  organizationId: string;
-  userId: string;
-  title: string;
-  instructions: string;
-  summary: string;
-  visibility: Visibility;
-  now: string;
-};
+/** Everything the WorkerCreated event records, with `now` as its creation time. */
+export type CreateWorker = { type: 'CreateWorker'; now: string } & Omit<WorkerCreated['data'], 'createdAt'>;
 export type DeleteWorker = { type: 'DeleteWorker'; workerId: string; now: string };
 export type WorkerCommand = CreateWorker | DeleteWorker;
 

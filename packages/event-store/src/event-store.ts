@@ -1,5 +1,7 @@
 import type { Statement } from 'better-sqlite3';
+import type { Selectable } from 'kysely';
 import type { SqliteDatabase } from './database.js';
+import type { EventStoreTables } from './schema.js';
 
 /** An event to append: its type, JSON data and optional metadata (who caused it, why). */
 export interface NewEvent<E extends { type: string; data: unknown } = { type: string; data: unknown }> {
@@ -53,15 +55,7 @@ export interface EventStoreOptions {
   now?: () => Date;
 }
 
-type EventRow = {
-  global_position: number;
-  stream_id: string;
-  stream_position: number;
-  type: string;
-  data: string;
-  metadata: string;
-  recorded_at: string;
-};
+type EventRow = Selectable<EventStoreTables['events']>;
 
 const toRecorded = (row: EventRow): RecordedEvent => ({
   type: row.type,

@@ -1,33 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeliveryAttempted } from '@handinger-webhooks/contracts';
-import { EventStore, migrateEventStore, openDatabase, type SqliteDatabase } from '@handinger-webhooks/event-store';
-import { createTempDir } from '@handinger-webhooks/testing';
-import { createProjector } from './projector.js';
-import { ReadModels } from './queries.js';
-import { ensureReadModels } from './rebuild.js';
 import { LIVE_TABLES } from './tables.js';
+import { useLiveReadModels } from './test-support/live-read-models.js';
 
 const W = 't_org_1_w_01HZY2ZJQ8G7K42W2D7WF6V4GM';
 const OTHER = 't_org_1_w_01HZY2ZJQ8G7K42W2D7WF6V4GN';
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 
-let dir: ReturnType<typeof createTempDir>;
-let db: SqliteDatabase;
-let store: EventStore;
-let readModels: ReadModels;
-
-beforeEach(async () => {
-  dir = createTempDir();
-  db = openDatabase(dir.file('app.db'));
-  await migrateEventStore(db);
-  await ensureReadModels(db);
-  store = new EventStore(db, { onAppended: createProjector(db, LIVE_TABLES) });
-  readModels = new ReadModels(db);
-});
-afterEach(() => {
-  db.close();
-  dir.remove();
-});
+const live = useLiveReadModels();
 
 /** Execution `n` of a worker: started n seconds after T0, id sortable by n. */
 const attempt = (workerId: string, n: number, startedAtMs = T0 + n * 1000): DeliveryAttempted => ({
@@ -52,8 +32,8 @@ const attempt = (workerId: string, n: number, startedAtMs = T0 + n * 1000): Deli
 
 /** Records executions 1..count for the worker (one stream per execution, as deliveries are), in one transaction. */
 function record(workerId: string, count: number, first = 1): void {
-  store.transaction(() => {
-    for (let n = first; n < first + count; n++) store.append(`delivery-${workerId}-${n}`, [attempt(workerId, n)], 'any');
+  live.store.transaction(() => {
+    for (let n = first; n < first + count; n++) live.store.append(`delivery-${workerId}-${n}`, [attempt(workerId, n)], 'any');
   });
 }
 
@@ -74,7 +54,7 @@ describe('execution pages', () => {
   ])('$rows rows, page $page', ({ rows, page, expected }) => {
     record(W, rows);
     record(OTHER, 3); // another worker's executions never leak in
-    const result = readModels.executionsPage(W, page);
+    const result = live.readModels.executionsPage(W, page);
     expect(result).toMatchObject({ page, pageCount: expected.pageCount, totalCount: rows });
     expect(result.logs.map((l) => l.id)).toEqual(expected.ids);
     expect(result.logs.every((l) => l.workerId === W)).toBe(true);
@@ -82,7 +62,7 @@ describe('execution pages', () => {
 
   it('maps every field of an execution', () => {
     record(W, 1);
-    expect(readModels.executionsPage(W, 1).logs[0]).toEqual({
+    expect(live.readModels.executionsPage(W, 1).logs[0]).toEqual({
       id: ids(1, 1)[0],
       createdAt: '2026-01-01T00:00:01.000Z',
       durationMs: 5,
@@ -98,14 +78,14 @@ describe('execution pages', () => {
 
   it('serves a deep page of 200,000 executions newest first, by key ranges only', () => {
     record(W, 200_000);
-    const deep = readModels.executionsPage(W, 3_999);
+    const deep = live.readModels.executionsPage(W, 3_999);
     expect(deep).toMatchObject({ page: 3_999, pageCount: 4_000, totalCount: 200_000 });
     expect(deep.logs.map((l) => l.id)).toEqual(ids(100, 51));
-    expect(readModels.executionsPage(W, 4_000).logs.map((l) => l.id)).toEqual(ids(50, 1));
-    expect(readModels.executionsPage(W, 1).logs.map((l) => l.id)).toEqual(ids(200_000, 199_951));
+    expect(live.readModels.executionsPage(W, 4_000).logs.map((l) => l.id)).toEqual(ids(50, 1));
+    expect(live.readModels.executionsPage(W, 1).logs.map((l) => l.id)).toEqual(ids(200_000, 199_951));
 
     const plan = (query: string) =>
-      db
+      live.db
         .prepare(`EXPLAIN QUERY PLAN ${query}`)
         .all(W)
         .map((row) => (row as { detail: string }).detail)
@@ -122,22 +102,22 @@ describe('execution pages', () => {
   });
 
   it('ranks an attempt recorded late (it started earlier) by its start time', () => {
-    store.transaction(() => {
-      store.append('d1', [attempt(W, 1)], 'any');
-      store.append('d3', [attempt(W, 3)], 'any');
-      store.append('d4', [attempt(W, 4)], 'any');
-      store.append('d2', [attempt(W, 2)], 'any'); // the slow one
-      store.append('d0', [attempt(W, 0)], 'any'); // older than all
+    live.store.transaction(() => {
+      live.store.append('d1', [attempt(W, 1)], 'any');
+      live.store.append('d3', [attempt(W, 3)], 'any');
+      live.store.append('d4', [attempt(W, 4)], 'any');
+      live.store.append('d2', [attempt(W, 2)], 'any'); // the slow one
+      live.store.append('d0', [attempt(W, 0)], 'any'); // older than all
     });
-    expect(readModels.executionsPage(W, 1).logs.map((l) => l.taskId)).toEqual(['task_4', 'task_3', 'task_2', 'task_1', 'task_0']);
+    expect(live.readModels.executionsPage(W, 1).logs.map((l) => l.taskId)).toEqual(['task_4', 'task_3', 'task_2', 'task_1', 'task_0']);
   });
 
   it('breaks ties on createdAt by id, newest first', () => {
-    store.transaction(() => {
-      store.append('a', [attempt(W, 7, T0)], 'any');
-      store.append('b', [attempt(W, 9, T0)], 'any');
-      store.append('c', [attempt(W, 8, T0)], 'any');
+    live.store.transaction(() => {
+      live.store.append('a', [attempt(W, 7, T0)], 'any');
+      live.store.append('b', [attempt(W, 9, T0)], 'any');
+      live.store.append('c', [attempt(W, 8, T0)], 'any');
     });
-    expect(readModels.executionsPage(W, 1).logs.map((l) => l.taskId)).toEqual(['task_9', 'task_8', 'task_7']);
+    expect(live.readModels.executionsPage(W, 1).logs.map((l) => l.taskId)).toEqual(['task_9', 'task_8', 'task_7']);
   });
 });

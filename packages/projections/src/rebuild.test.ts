@@ -1,29 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DomainEvent } from '@handinger-webhooks/contracts';
-import { EventStore, migrateEventStore, openDatabase, type SqliteDatabase } from '@handinger-webhooks/event-store';
-import { createTempDir } from '@handinger-webhooks/testing';
+import { EventStore, openDatabase } from '@handinger-webhooks/event-store';
 import { createProjector } from './projector.js';
 import { ReadModels } from './queries.js';
 import { ensureReadModels, rebuildReadModels } from './rebuild.js';
 import { LIVE_TABLES } from './tables.js';
+import { useLiveReadModels } from './test-support/live-read-models.js';
 
-let dir: ReturnType<typeof createTempDir>;
-let db: SqliteDatabase;
-let store: EventStore;
-let readModels: ReadModels;
-
-beforeEach(async () => {
-  dir = createTempDir();
-  db = openDatabase(dir.file('app.db'));
-  await migrateEventStore(db);
-  await ensureReadModels(db);
-  store = new EventStore(db, { onAppended: createProjector(db, LIVE_TABLES) });
-  readModels = new ReadModels(db);
-});
-afterEach(() => {
-  db.close();
-  dir.remove();
-});
+const live = useLiveReadModels();
 
 const at = '2026-01-01T00:00:00.000Z';
 const workerId = (n: number) => `t_org_1_w_${String(n).padStart(26, '0')}`;
@@ -55,39 +39,39 @@ const appendHistory = (target: EventStore, n: number) =>
   target.transaction(() => history(n).forEach(([stream, event]) => target.append(stream, [event], 'any')));
 
 const snapshot = () =>
-  Object.fromEntries(Object.values(LIVE_TABLES).map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY 1`).all()]));
+  Object.fromEntries(Object.values(LIVE_TABLES).map((t) => [t, live.db.prepare(`SELECT * FROM ${t} ORDER BY 1`).all()]));
 
 describe('rebuildReadModels', () => {
   it('rebuilds identical read models, and can do it again (index names do not collide)', async () => {
-    for (let n = 1; n <= 20; n++) appendHistory(store, n);
+    for (let n = 1; n <= 20; n++) appendHistory(live.store, n);
     const before = snapshot();
     const progress: number[] = [];
-    const result = await rebuildReadModels(db, { batchSize: 7, onProgress: (p) => progress.push(p.processed) });
+    const result = await rebuildReadModels(live.db, { batchSize: 7, onProgress: (p) => progress.push(p.processed) });
     expect(result).toEqual({ events: 160, swapped: true, difference: null });
     expect(snapshot()).toEqual(before);
     expect(progress.at(-1)).toBe(160);
     expect(progress.length).toBeGreaterThan(20);
-    await rebuildReadModels(db);
+    await rebuildReadModels(live.db);
     expect(snapshot()).toEqual(before);
-    expect(readModels.executionsPage(workerId(3), 1).totalCount).toBe(3);
+    expect(live.readModels.executionsPage(workerId(3), 1).totalCount).toBe(3);
     // Each delivery still waits for its 4th attempt, at the time the 3rd decided.
-    expect(db.prepare(`SELECT due_at, attempt FROM ${LIVE_TABLES.deliveryQueue} WHERE delivery_id = 'msg_3'`).get()).toEqual({
+    expect(live.db.prepare(`SELECT due_at, attempt FROM ${LIVE_TABLES.deliveryQueue} WHERE delivery_id = 'msg_3'`).get()).toEqual({
       due_at: Date.parse('2026-01-01T03:00:00.000Z'),
       attempt: 4,
     });
   });
 
   it('verify reports nothing for identical read models and swaps nothing', async () => {
-    appendHistory(store, 1);
-    const tablesBefore = db.prepare("SELECT name FROM sqlite_master ORDER BY name").all();
-    expect(await rebuildReadModels(db, { verify: true })).toEqual({ events: 8, swapped: false, difference: null });
-    expect(db.prepare("SELECT name FROM sqlite_master ORDER BY name").all()).toEqual(tablesBefore);
+    appendHistory(live.store, 1);
+    const tablesBefore = live.db.prepare("SELECT name FROM sqlite_master ORDER BY name").all();
+    expect(await rebuildReadModels(live.db, { verify: true })).toEqual({ events: 8, swapped: false, difference: null });
+    expect(live.db.prepare("SELECT name FROM sqlite_master ORDER BY name").all()).toEqual(tablesBefore);
   });
 
   it('verify names the first difference, without printing secrets', async () => {
-    appendHistory(store, 1);
-    db.prepare(`UPDATE ${LIVE_TABLES.webhooks} SET url = 'https://evil.example/'`).run();
-    const { difference } = await rebuildReadModels(db, { verify: true });
+    appendHistory(live.store, 1);
+    live.db.prepare(`UPDATE ${LIVE_TABLES.webhooks} SET url = 'https://evil.example/'`).run();
+    const { difference } = await rebuildReadModels(live.db, { verify: true });
     expect(difference).toMatch(/^webhooks: live row .*evil\.example.* is not in the rebuilt read model$/);
     expect(difference).not.toContain('tok1b');
     expect(difference).not.toContain('whsec_1b');
@@ -95,18 +79,18 @@ describe('rebuildReadModels', () => {
   });
 
   it('verify notices a row missing from the live read models', async () => {
-    appendHistory(store, 1);
-    db.prepare(`DELETE FROM ${LIVE_TABLES.executions} WHERE id = 'whe_1_2'`).run();
-    expect((await rebuildReadModels(db, { verify: true })).difference).toMatch(/^webhook_executions: rebuilt row .*whe_1_2.* is not in the live read model$/);
+    appendHistory(live.store, 1);
+    live.db.prepare(`DELETE FROM ${LIVE_TABLES.executions} WHERE id = 'whe_1_2'`).run();
+    expect((await rebuildReadModels(live.db, { verify: true })).difference).toMatch(/^webhook_executions: rebuilt row .*whe_1_2.* is not in the live read model$/);
   });
 
   it('is safe while another connection keeps writing: nothing appended meanwhile is lost', async () => {
-    const writerDb = openDatabase(dir.file('app.db'));
+    const writerDb = openDatabase(live.dir.file('app.db'));
     const writer = new EventStore(writerDb, { onAppended: createProjector(writerDb, LIVE_TABLES) });
     const writerReads = new ReadModels(writerDb);
-    for (let n = 1; n <= 200; n++) appendHistory(store, n);
+    for (let n = 1; n <= 200; n++) appendHistory(live.store, n);
     let n = 200;
-    const rebuilding = rebuildReadModels(db, { batchSize: 50 });
+    const rebuilding = rebuildReadModels(live.db, { batchSize: 50 });
     // The writer interleaves appends with the rebuild's batches (the rebuild yields between them).
     const writing = (async () => {
       while (n < 260) {
@@ -117,17 +101,17 @@ describe('rebuildReadModels', () => {
     await Promise.all([rebuilding, writing]);
     appendHistory(writer, ++n); // the writer's prepared statements still work after the swap
     expect(writerReads.worker(workerId(n))?.title).toBe(`w${n}`);
-    expect((await rebuildReadModels(db, { verify: true })).difference).toBeNull();
-    expect(db.prepare(`SELECT COUNT(*) AS c FROM ${LIVE_TABLES.workers}`).get()).toEqual({ c: n });
+    expect((await rebuildReadModels(live.db, { verify: true })).difference).toBeNull();
+    expect(live.db.prepare(`SELECT COUNT(*) AS c FROM ${LIVE_TABLES.workers}`).get()).toEqual({ c: n });
     writerDb.close();
   });
 
   it('ensureReadModels rebuilds read models left by another projection version', async () => {
-    appendHistory(store, 1);
-    db.prepare(`DELETE FROM ${LIVE_TABLES.workers}`).run();
-    expect(await ensureReadModels(db)).toBe('ready'); // same version: trusted as is
-    db.prepare("UPDATE read_models_meta SET value = '0' WHERE key = 'version'").run();
-    expect(await ensureReadModels(db)).toBe('rebuilt');
-    expect(readModels.worker(workerId(1))?.title).toBe('w1');
+    appendHistory(live.store, 1);
+    live.db.prepare(`DELETE FROM ${LIVE_TABLES.workers}`).run();
+    expect(await ensureReadModels(live.db)).toBe('ready'); // same version: trusted as is
+    live.db.prepare("UPDATE read_models_meta SET value = '0' WHERE key = 'version'").run();
+    expect(await ensureReadModels(live.db)).toBe('rebuilt');
+    expect(live.readModels.worker(workerId(1))?.title).toBe('w1');
   });
 });
