@@ -1,1 +1,2 @@
-export {};
+export { startDelivery, type DeliveryService, type DeliveryStats } from './delivery-service.js';
+export type { DeliveryOptions } from './options.js';

@@ -1,0 +1,314 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { createIdGenerator, type IdGenerator, type Logger } from '@handinger-webhooks/contracts';
+import type { Application } from '@handinger-webhooks/commands';
+import { Claimer, type ClaimedAttempt } from './claimer.js';
+import { ConcurrencyLimits } from './concurrency.js';
+import { resolveOptions, type DeliveryOptions, type ResolvedDeliveryOptions } from './options.js';
+import { buildPayload, serializePayload } from './payload.js';
+import { Scheduler } from './scheduler.js';
+import { Sender } from './sender.js';
+import { signWebhook } from './signature.js';
+import type { Resolver } from './ssrf-guard.js';
+
+/** Counters for tests, health checks and the benchmark. */
+export interface DeliveryStats {
+  /** Attempts on the wire now. */
+  inFlight: number;
+  /** Attempts started by this instance. */
+  attempted: number;
+  /** Attempt outcomes this instance committed (a duplicate of an already recorded attempt counts, and changes nothing). */
+  recorded: number;
+  /** Pending deliveries this instance dropped (webhook gone or replaced). */
+  dropped: number;
+  /** The most rows one claim took: never above the global cap, whatever the backlog. */
+  largestClaim: number;
+}
+
+/** A running delivery app. */
+export interface DeliveryService {
+  /**
+   * Stops claiming, waits (up to `shutdownTimeoutMs`) for attempts in flight
+   * and records them, then closes connections. Attempts still running after
+   * that are abandoned unrecorded: their leases lapse and a later run re-sends
+   * them with the same `webhook-id`. Idempotent.
+   */
+  stop(): Promise<void>;
+  /** Attempts on the wire now. */
+  inFlight(): number;
+  stats(): DeliveryStats;
+  /** Looks for work now rather than at the next poll (e.g. after another process wrote). */
+  wake(): void;
+}
+
+/** Test seam: not part of the documented options. */
+export interface DeliveryInternals {
+  resolve?: Resolver;
+}
+
+/**
+ * Runs deliveries (SPEC §5) against an open application: the scheduler turns
+ * completions into deliveries, the claimer takes due attempts under leases
+ * within the concurrency caps, the sender POSTs them, and each outcome is
+ * recorded (group-committed, releasing its lease and claiming the work for
+ * the freed slots in the same transaction). Woken by commits in this
+ * process, at the next due time or lease expiry, and at least every
+ * `pollIntervalMs` for other processes' work. `internals` is a test seam.
+ */
+export function startDelivery(app: Application, options: DeliveryOptions, internals: DeliveryInternals = {}): DeliveryService {
+  return new DeliveryLoop(app, resolveOptions(options), internals);
+}
+
+class DeliveryLoop implements DeliveryService {
+  private readonly logger: Logger;
+  private readonly limits: ConcurrencyLimits;
+  private readonly sender: Sender;
+  private readonly scheduler: Scheduler;
+  private readonly claimer: Claimer;
+  private readonly ids: IdGenerator = createIdGenerator();
+  private readonly userAgent: string;
+  private readonly attempts = new Set<Promise<void>>();
+  private readonly recordings = new Set<Promise<void>>();
+  private readonly unsubscribe: () => void;
+  private readonly counters = { attempted: 0, recorded: 0, dropped: 0, largestClaim: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  private pumpScheduled = false;
+  /** Set inside a transaction that records an attempt, cleared once its commit settled. */
+  private recordingInCommit = false;
+  private stopping = false;
+  private abandoned = false;
+  private stopped: Promise<void> | undefined;
+
+  constructor(
+    private readonly app: Application,
+    private readonly options: ResolvedDeliveryOptions,
+    internals: DeliveryInternals,
+  ) {
+    this.logger = options.logger;
+    this.userAgent = `Handinger-Webhooks/${options.version}`;
+    this.limits = new ConcurrencyLimits(options.globalConcurrency, options.perOriginConcurrency);
+    this.sender = new Sender({
+      timeoutMs: options.timeoutMs,
+      perOriginConcurrency: options.perOriginConcurrency,
+      allowPrivateNetwork: options.allowPrivateNetwork,
+      ...(internals.resolve ? { resolve: internals.resolve } : {}),
+    });
+    this.scheduler = new Scheduler(app);
+    const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+    this.claimer = new Claimer(app, owner, options.timeoutMs + options.leaseMarginMs, options.perOriginConcurrency, (deliveryId, reason) => {
+      this.counters.dropped++;
+      this.logger.info({ deliveryId, reason }, 'delivery dropped');
+    });
+    this.unsubscribe = app.store.onCommit(() => {
+      // Our own recordings already claimed inside their transaction; any other commit may have added work.
+      if (!this.recordingInCommit) this.claimer.invalidate();
+      this.requestPump();
+    });
+    this.logger.info(
+      {
+        allowPrivateNetwork: options.allowPrivateNetwork,
+        timeoutMs: options.timeoutMs,
+        globalConcurrency: options.globalConcurrency,
+        perOriginConcurrency: options.perOriginConcurrency,
+        retryScheduleMs: options.retryScheduleMs,
+      },
+      'delivery started',
+    );
+    this.requestPump();
+  }
+
+  inFlight(): number {
+    return this.limits.inFlight;
+  }
+
+  stats(): DeliveryStats {
+    return { inFlight: this.limits.inFlight, ...this.counters };
+  }
+
+  wake(): void {
+    this.claimer.invalidate();
+    this.requestPump();
+  }
+
+  /** A timer: something fell due, a lease lapsed, or it is time to look for other processes' work. */
+  private readonly onTimer = (): void => {
+    this.claimer.invalidate();
+    this.pump();
+  };
+
+  private requestPump(): void {
+    if (this.pumpScheduled || this.stopping) return;
+    this.pumpScheduled = true;
+    setImmediate(this.pump);
+  }
+
+  /** One turn: schedule new completions, claim what can start, sleep until the next reason to look. */
+  private readonly pump = (): void => {
+    this.pumpScheduled = false;
+    if (this.stopping) return;
+    clearTimeout(this.timer);
+    let wakeAt = Date.now() + this.options.pollIntervalMs;
+    try {
+      const { scheduled, more } = this.scheduler.runBatch();
+      if (scheduled > 0) this.claimer.invalidate();
+      const now = Date.now();
+      this.startAll(this.claimer.claim(this.limits, now));
+      if (more) this.requestPump();
+      // With every slot busy, a finishing attempt is the next reason to look.
+      if (this.limits.free() > 0) {
+        const next = this.claimer.nextWakeAt(now);
+        if (next !== null && next < wakeAt) wakeAt = next;
+      }
+    } catch (error) {
+      // SQLITE_BUSY beyond the busy timeout, a disk error…: the durable state is intact; try again at the next poll.
+      this.logger.error({ err: errorText(error) }, 'delivery loop failed; retrying at the next poll');
+    }
+    this.timer = setTimeout(this.onTimer, Math.max(0, wakeAt - Date.now()));
+  };
+
+  private startAll(claimed: ClaimedAttempt[]): void {
+    if (claimed.length > this.counters.largestClaim) this.counters.largestClaim = claimed.length;
+    for (const claim of claimed) this.start(claim);
+  }
+
+  /**
+   * Runs inside the transaction recording an attempt: refills the slots
+   * freed since the last claim in the same commit, saving a transaction per
+   * attempt. Never throws (that would undo the recording): a failed claim is
+   * rolled back to its savepoint and left to the next pump.
+   */
+  private claimWhileRecording(): ClaimedAttempt[] {
+    if (this.stopping || this.limits.free() === 0) return [];
+    try {
+      return this.app.store.transaction(() => this.claimer.claimWithin(this.limits, Date.now()));
+    } catch (error) {
+      this.logger.error({ err: errorText(error) }, 'claiming while recording failed; the next pump retries');
+      return [];
+    }
+  }
+
+  private start(claim: ClaimedAttempt): void {
+    this.counters.attempted++;
+    const attempt = this.run(claim).finally(() => this.attempts.delete(attempt));
+    this.attempts.add(attempt);
+  }
+
+  /** One attempt: build, sign, send, free the slot, record (and release the lease with it). */
+  private async run(claim: ClaimedAttempt): Promise<void> {
+    const startedAtMs = Date.now();
+    const startedAt = performance.now();
+    let outcome;
+    try {
+      const timestamp = Math.floor(startedAtMs / 1000);
+      const body = serializePayload(buildPayload(claim.task));
+      outcome = await this.sender.send(claim.url, {
+        'content-type': 'application/json',
+        'user-agent': this.userAgent,
+        'x-handinger-token': claim.token,
+        'webhook-id': claim.deliveryId,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signWebhook(claim.signingSecret, claim.deliveryId, timestamp, body),
+      }, body);
+    } finally {
+      // The slot is refilled by the claim inside the recording transaction below (or by the next pump).
+      this.limits.release(claim.origin);
+    }
+    const durationMs = Math.round(performance.now() - startedAt);
+    const succeeded = outcome.transportError === null && outcome.responseStatus !== null && outcome.responseStatus >= 200 && outcome.responseStatus < 300;
+    // Successes at debug (one per delivery); failures at info, for operators. Origins only: URLs may hold secrets.
+    this.logger[succeeded ? 'debug' : 'info'](
+      {
+        deliveryId: claim.deliveryId,
+        workerId: claim.workerId,
+        attempt: claim.attempt,
+        origin: claim.origin,
+        responseStatus: outcome.responseStatus,
+        error: outcome.transportError,
+        durationMs,
+      },
+      succeeded ? 'delivery attempt succeeded' : 'delivery attempt failed',
+    );
+    if (this.abandoned) return;
+    // A zero delay makes the retry due at once: no timer will announce it.
+    if (this.options.retryScheduleMs[claim.attempt - 1] === 0) this.claimer.invalidate();
+    let next: ClaimedAttempt[] = [];
+    const recording = this.app.commands
+      .recordDelivery(
+        {
+          deliveryId: claim.deliveryId,
+          attempt: claim.attempt,
+          executionId: this.ids.executionId(),
+          startedAt: new Date(startedAtMs).toISOString(),
+          durationMs,
+          url: claim.url,
+          responseStatus: outcome.responseStatus,
+          transportError: outcome.transportError,
+          taskId: claim.taskId,
+          taskTitle: claim.task.title,
+          retryScheduleMs: this.options.retryScheduleMs,
+        },
+        () => {
+          this.recordingInCommit = true;
+          this.claimer.release(claim.leaseName);
+          next = this.claimWhileRecording();
+        },
+      )
+      .finally(() => (this.recordingInCommit = false))
+      .then(
+        () => {
+          this.counters.recorded++;
+          if (!this.stopping) return this.startAll(next);
+          // Claimed just before stop(): hand them back at once rather than start what stop() would not wait for.
+          for (const claimed of next) {
+            this.limits.release(claimed.origin);
+            this.claimer.release(claimed.leaseName);
+          }
+        },
+        (error: unknown) => {
+          // Not recorded: the lease lapses and the attempt is made again (same webhook-id). The claim made in
+          // the same transaction rolled back with it.
+          for (const claimed of next) this.limits.release(claimed.origin);
+          this.claimer.invalidate();
+          this.logger.error({ deliveryId: claim.deliveryId, attempt: claim.attempt, err: errorText(error) }, 'recording a delivery attempt failed');
+          this.requestPump();
+        },
+      )
+      .finally(() => this.recordings.delete(recording));
+    this.recordings.add(recording);
+    await recording;
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    this.unsubscribe();
+    let deadline: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      Promise.allSettled([...this.attempts]).then(() => true),
+      new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(false), this.options.shutdownTimeoutMs))),
+    ]);
+    clearTimeout(deadline);
+    if (settled) {
+      await this.sender.close();
+    } else {
+      this.abandoned = true;
+      this.logger.warn({ abandoned: this.attempts.size }, 'stopped with attempts in flight; they will be retried when their leases lapse');
+      await this.sender.destroy();
+      // Recordings already handed to the group commit finish; no new one starts.
+      await Promise.allSettled([...this.recordings]);
+    }
+    this.logger.info({ ...this.counters }, 'delivery stopped');
+  }
+}
+
+/** An error's code or message for logs (they never carry request bodies or secrets). */
+function errorText(error: unknown): string {
+  if (error instanceof Error) return 'code' in error ? `${String(error.code)}: ${error.message}` : error.message;
+  return String(error);
+}

@@ -1,0 +1,90 @@
+import type { LookupAddress } from 'node:dns';
+import { describe, expect, it } from 'vitest';
+import { BlockedAddressError, blockedReason, createConnector, guardedLookup, type Resolver } from './ssrf-guard.js';
+
+const answering =
+  (...addresses: LookupAddress[]): Resolver =>
+  (_host, _options, callback) =>
+    callback(null, addresses);
+
+function lookup(resolver: Resolver, all: boolean): Promise<{ error: Error | null; address: unknown; family?: number }> {
+  return new Promise((resolve) =>
+    guardedLookup(resolver)('hooks.example.com', { all }, (error, address, family) => resolve({ error, address, family })),
+  );
+}
+
+describe('blockedReason', () => {
+  it.each([
+    ['127.0.0.1', '127.0.0.1 is a loopback address'],
+    ['10.1.2.3', '10.1.2.3 is a private address'],
+    ['172.16.0.1', '172.16.0.1 is a private address'],
+    ['192.168.1.1', '192.168.1.1 is a private address'],
+    ['169.254.169.254', '169.254.169.254 is a link-local address'],
+    ['100.64.0.1', '100.64.0.1 is a carrier-grade NAT address'],
+    ['0.0.0.0', '0.0.0.0 is an unspecified address'],
+    ['224.0.0.1', '224.0.0.1 is a multicast address'],
+    ['::1', '::1 is a loopback address'],
+    ['fd00::1', 'fd00::1 is a private address'],
+    ['fe80::1', 'fe80::1 is a link-local address'],
+    ['::ffff:127.0.0.1', '::ffff:127.0.0.1 is a loopback address'],
+    ['64:ff9b::a00:1', '64:ff9b::a00:1 is a private address'],
+  ])('refuses %s', (address, reason) => {
+    expect(blockedReason([address])).toBe(reason);
+  });
+
+  it.each(['93.184.215.14', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])('allows public %s', (address) => {
+    expect(blockedReason([address])).toBeNull();
+  });
+
+  it('refuses when any of several answers is non-public, and an empty answer', () => {
+    expect(blockedReason(['1.1.1.1', '10.0.0.1'])).toBe('10.0.0.1 is a private address');
+    expect(blockedReason([])).toBe('the host resolved to no address');
+  });
+});
+
+describe('guardedLookup', () => {
+  it('passes public answers through in both callback shapes', async () => {
+    const resolver = answering({ address: '1.1.1.1', family: 4 }, { address: '2606:4700:4700::1111', family: 6 });
+    expect(await lookup(resolver, true)).toMatchObject({ error: null, address: [{ address: '1.1.1.1', family: 4 }, { address: '2606:4700:4700::1111', family: 6 }] });
+    expect(await lookup(resolver, false)).toMatchObject({ error: null, address: '1.1.1.1', family: 4 });
+  });
+
+  it('fails the connection with a BlockedAddressError when an answer is private', async () => {
+    const { error } = await lookup(answering({ address: '1.1.1.1', family: 4 }, { address: '127.0.0.1', family: 4 }), true);
+    expect(error).toBeInstanceOf(BlockedAddressError);
+    expect(error!.message).toBe('blocked: 127.0.0.1 is a loopback address');
+  });
+
+  it('asks the resolver for every address and passes DNS errors on', async () => {
+    let asked: unknown;
+    const failing: Resolver = (_host, options, callback) => {
+      asked = options;
+      callback(Object.assign(new Error('nope'), { code: 'ENOTFOUND' }), []);
+    };
+    const { error } = await lookup(failing, false);
+    expect(asked).toMatchObject({ all: true });
+    expect((error as NodeJS.ErrnoException).code).toBe('ENOTFOUND');
+  });
+});
+
+describe('createConnector', () => {
+  const connect = (hostname: string) =>
+    new Promise<Error | null>((resolve) => {
+      createConnector({ allowPrivateNetwork: false, connectTimeoutMs: 1_000 })({ hostname, protocol: 'http:', port: '9' }, (error, socket) => {
+        socket?.destroy();
+        resolve(error);
+      });
+    });
+
+  it.each([
+    ['127.0.0.1', 'blocked: 127.0.0.1 is a loopback address'],
+    ['::1', 'blocked: ::1 is a loopback address'],
+    ['[::1]', 'blocked: ::1 is a loopback address'],
+    ['::ffff:7f00:1', 'blocked: ::ffff:7f00:1 is a loopback address'],
+    ['169.254.169.254', 'blocked: 169.254.169.254 is a link-local address'],
+  ])('refuses the literal %s before opening a socket', async (hostname, message) => {
+    const error = await connect(hostname);
+    expect(error).toBeInstanceOf(BlockedAddressError);
+    expect(error!.message).toBe(message);
+  });
+});
