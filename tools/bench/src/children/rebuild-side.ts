@@ -1,0 +1,107 @@
+/**
+ * One side of the rebuild scenario, in its own process so its peak RSS is
+ * its own: `node rebuild-side.js product|ceiling DB_PATH`.
+ *
+ * - product: `rebuildReadModels(db)`, exactly what `rebuild-projections` runs.
+ * - ceiling: raw better-sqlite3 over the same file with the same pragmas:
+ *   reads the log in batches through one prepared statement, parses each
+ *   event, and inserts the same read-model rows (workers, executions with
+ *   their per-worker rank) into tables created with the product's DDL, one
+ *   transaction per batch. No projector, no per-event dispatch, no swap.
+ *
+ * Reports `{ type: 'result', ms, events, peakRssMb }` over IPC, then exits.
+ */
+import { openDatabase } from '@handinger-webhooks/event-store';
+import { LIVE_TABLES, readModelDdl, rebuildReadModels, type TableSet } from '@handinger-webhooks/projections';
+import { exitWithParent, ownPeakRssMb, send } from './child.js';
+
+const BATCH = 10_000;
+
+const CEILING_TABLES = Object.fromEntries(Object.entries(LIVE_TABLES).map(([key, name]) => [key, `${name}__ceiling`])) as unknown as TableSet;
+
+async function product(dbPath: string): Promise<{ ms: number; events: number }> {
+  const db = openDatabase(dbPath);
+  try {
+    const started = performance.now();
+    const result = await rebuildReadModels(db);
+    return { ms: performance.now() - started, events: result.events };
+  } finally {
+    db.close();
+  }
+}
+
+type WorkerData = { workerId: string; organizationId: string; userId: string; title: string; instructions: string; summary: string; visibility: string; createdAt: string };
+type AttemptData = {
+  workerId: string;
+  executionId: string;
+  startedAt: string;
+  durationMs: number;
+  errorMessage: string | null;
+  requestStatus: string;
+  responseStatus: number | null;
+  taskId: string | null;
+  taskTitle: string | null;
+  url: string;
+};
+
+function ceiling(dbPath: string): { ms: number; events: number } {
+  const db = openDatabase(dbPath);
+  const drop = () => {
+    for (const name of Object.values(CEILING_TABLES)) db.exec(`DROP TABLE IF EXISTS ${name}`);
+  };
+  try {
+    drop();
+    const started = performance.now();
+    db.transaction(() => {
+      for (const statement of readModelDdl(CEILING_TABLES)) db.exec(statement);
+    })();
+    const read = db.prepare('SELECT global_position, type, data FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?').raw();
+    const insertWorker = db.prepare(
+      `INSERT INTO ${CEILING_TABLES.workers} (id, organization_id, user_id, title, instructions, summary, visibility, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const insertExecution = db.prepare(
+      `INSERT INTO ${CEILING_TABLES.executions}
+         (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const seqs = new Map<string, number>();
+    let position = 0;
+    let events = 0;
+    const batch = db.transaction(() => {
+      const rows = read.all(position, BATCH) as [number, string, string][];
+      for (const [globalPosition, type, json] of rows) {
+        position = globalPosition;
+        if (type === 'DeliveryAttempted') {
+          const d = JSON.parse(json) as AttemptData;
+          const seq = (seqs.get(d.workerId) ?? 0) + 1;
+          seqs.set(d.workerId, seq);
+          insertExecution.run(d.workerId, seq, d.executionId, d.startedAt, d.durationMs, d.errorMessage, d.requestStatus, d.responseStatus, d.taskId, d.taskTitle, d.url);
+        } else if (type === 'WorkerCreated') {
+          const d = JSON.parse(json) as WorkerData;
+          insertWorker.run(d.workerId, d.organizationId, d.userId, d.title, d.instructions, d.summary, d.visibility, d.createdAt, d.createdAt);
+        }
+      }
+      return rows.length;
+    });
+    for (;;) {
+      const n = batch.immediate();
+      events += n;
+      if (n < BATCH) break;
+    }
+    const ms = performance.now() - started;
+    return { ms, events };
+  } finally {
+    drop();
+    db.close();
+  }
+}
+
+exitWithParent();
+const [mode, dbPath] = process.argv.slice(2);
+if ((mode !== 'product' && mode !== 'ceiling') || !dbPath) {
+  process.stderr.write('usage: rebuild-side.js product|ceiling DB_PATH\n');
+  process.exit(2);
+}
+const outcome = mode === 'product' ? await product(dbPath) : ceiling(dbPath);
+await send({ type: 'result', ...outcome, peakRssMb: ownPeakRssMb() });
+process.exit(0);

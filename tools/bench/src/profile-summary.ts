@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+/**
+ * Summarizes a V8 `.cpuprofile` (from `node --cpu-prof`, or `npm run bench --
+ * --cpu-prof-dir DIR` for the product-side child processes): self and total
+ * time per function and per package, so a missed target can be explained by
+ * where the time goes.
+ *
+ *   node tools/bench/dist/profile-summary.js FILE.cpuprofile [--top 25] [--focus substring]
+ *
+ * `--focus` restricts the totals to samples whose stack contains a frame
+ * matching the substring (e.g. `executionsPage`), and shows the split below it.
+ */
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+  hitCount?: number;
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface FunctionCost {
+  name: string;
+  where: string;
+  group: string;
+  selfMs: number;
+  totalMs: number;
+}
+
+/** Where a frame lives: a workspace package, an npm package, node internals, or V8's pseudo frames. */
+export function groupOf(frame: CallFrame): string {
+  const url = frame.url;
+  if (!url) {
+    if (['(garbage collector)', '(program)', '(idle)', '(root)'].includes(frame.functionName)) return frame.functionName;
+    return '(native)';
+  }
+  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
+  const nm = url.lastIndexOf('/node_modules/');
+  if (nm >= 0) {
+    const rest = url.slice(nm + '/node_modules/'.length).split('/');
+    return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
+  }
+  const ws = /\/(packages|apps|tools)\/([^/]+)\//.exec(url);
+  if (ws) return `${ws[1]}/${ws[2]}`;
+  return url.replace(/^file:\/\//, '');
+}
+
+const shortUrl = (url: string): string => {
+  const ws = /\/((?:packages|apps|tools)\/.*)$/.exec(url);
+  if (ws) return ws[1]!;
+  const nm = url.lastIndexOf('/node_modules/');
+  if (nm >= 0) return url.slice(nm + 14);
+  return url.replace(/^file:\/\//, '');
+};
+
+export function summarizeProfile(profile: CpuProfile, options: { focus?: string } = {}) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const selfUs = new Map<number, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i]!;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  const keyOf = (f: CallFrame) => `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
+  const stackOf = (id: number): ProfileNode[] => {
+    const stack: ProfileNode[] = [];
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) stack.push(byId.get(cur)!);
+    return stack;
+  };
+  const functions = new Map<string, FunctionCost>();
+  const groupsSelf = new Map<string, number>();
+  const groupsTotal = new Map<string, number>();
+  let totalUs = 0;
+  for (const [id, us] of selfUs) {
+    const stack = stackOf(id);
+    if (options.focus && !stack.some((n) => keyOf(n.callFrame).includes(options.focus!))) continue;
+    totalUs += us;
+    const leaf = stack[0]!;
+    const leafKey = keyOf(leaf.callFrame);
+    const entry = (key: string, frame: CallFrame): FunctionCost => {
+      let cost = functions.get(key);
+      if (!cost) {
+        cost = { name: frame.functionName || '(anonymous)', where: `${shortUrl(frame.url)}:${frame.lineNumber + 1}`, group: groupOf(frame), selfMs: 0, totalMs: 0 };
+        functions.set(key, cost);
+      }
+      return cost;
+    };
+    entry(leafKey, leaf.callFrame).selfMs += us / 1000;
+    groupsSelf.set(groupOf(leaf.callFrame), (groupsSelf.get(groupOf(leaf.callFrame)) ?? 0) + us / 1000);
+    const seen = new Set<string>();
+    const seenGroups = new Set<string>();
+    for (const node of stack) {
+      const key = keyOf(node.callFrame);
+      if (!seen.has(key)) {
+        seen.add(key);
+        entry(key, node.callFrame).totalMs += us / 1000;
+      }
+      const group = groupOf(node.callFrame);
+      if (!seenGroups.has(group)) {
+        seenGroups.add(group);
+        groupsTotal.set(group, (groupsTotal.get(group) ?? 0) + us / 1000);
+      }
+    }
+  }
+  return {
+    totalMs: totalUs / 1000,
+    functions: [...functions.values()],
+    groups: [...groupsSelf.entries()].map(([group, selfMs]) => ({ group, selfMs, totalMs: groupsTotal.get(group) ?? selfMs })),
+  };
+}
+
+function main(argv: string[]): void {
+  const file = argv.find((a) => !a.startsWith('--') && !/^\d+$/.test(a));
+  if (!file) {
+    process.stderr.write('usage: profile-summary FILE.cpuprofile [--top N] [--focus substring]\n');
+    process.exit(2);
+  }
+  const topIndex = argv.indexOf('--top');
+  const top = topIndex >= 0 ? Number(argv[topIndex + 1]) : 25;
+  const focusIndex = argv.indexOf('--focus');
+  const focus = focusIndex >= 0 ? argv[focusIndex + 1] : undefined;
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const summary = summarizeProfile(profile, focus ? { focus } : {});
+  const pct = (ms: number) => `${((ms / summary.totalMs) * 100).toFixed(1).padStart(5)}%`;
+  const ms = (v: number) => v.toFixed(0).padStart(7);
+  const out: string[] = [];
+  out.push(`${file}: ${summary.totalMs.toFixed(0)} ms sampled${focus ? ` under frames matching "${focus}"` : ''}`);
+  out.push('', 'by package (self = time in its own frames, total = time with it on the stack):');
+  for (const g of summary.groups.sort((a, b) => b.selfMs - a.selfMs).slice(0, top)) {
+    out.push(`  ${ms(g.selfMs)} ms ${pct(g.selfMs)} self  ${ms(g.totalMs)} ms ${pct(g.totalMs)} total  ${g.group}`);
+  }
+  out.push('', `top ${top} functions by self time:`);
+  for (const f of summary.functions.sort((a, b) => b.selfMs - a.selfMs).slice(0, top)) {
+    out.push(`  ${ms(f.selfMs)} ms ${pct(f.selfMs)}  ${f.name}  (${f.where})`);
+  }
+  out.push('', `top ${top} functions by total time:`);
+  for (const f of summary.functions.sort((a, b) => b.totalMs - a.totalMs).slice(0, top)) {
+    out.push(`  ${ms(f.totalMs)} ms ${pct(f.totalMs)}  ${f.name}  (${f.where})`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main(process.argv.slice(2));

@@ -1,0 +1,40 @@
+/**
+ * Runs a ceiling and its product side `reps` times, interleaved and in
+ * alternating order (C P, P C, C P…), so both share the machine's drift and
+ * neither always runs first. Each side returns its named figures for one
+ * repetition; the result holds one array per figure and side.
+ */
+export async function interleave<M extends Record<string, number>, C extends Record<string, number> = M>(options: {
+  reps: number;
+  product: (rep: number) => Promise<M>;
+  ceiling?: (rep: number) => Promise<C>;
+  log?: (message: string) => void;
+  label?: string;
+}): Promise<{ product: M[]; ceiling: C[] }> {
+  const product: M[] = [];
+  const ceiling: C[] = [];
+  for (let rep = 0; rep < options.reps; rep++) {
+    const order: ('product' | 'ceiling')[] = rep % 2 === 0 ? ['ceiling', 'product'] : ['product', 'ceiling'];
+    for (const side of order) {
+      if (side === 'ceiling') {
+        if (!options.ceiling) continue;
+        const figures = await options.ceiling(rep);
+        ceiling.push(figures);
+        options.log?.(`${options.label ?? ''} rep ${rep + 1}/${options.reps} ceiling ${format(figures)}`);
+      } else {
+        const figures = await options.product(rep);
+        product.push(figures);
+        options.log?.(`${options.label ?? ''} rep ${rep + 1}/${options.reps} product ${format(figures)}`);
+      }
+    }
+  }
+  return { product, ceiling };
+}
+
+const format = (figures: Record<string, number>): string =>
+  Object.entries(figures)
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(3)}`)
+    .join(' ');
+
+/** One figure of every repetition. */
+export const pick = <M extends Record<string, number>>(runs: M[], key: keyof M): number[] => runs.map((r) => r[key] as number);
