@@ -6,13 +6,17 @@ import {
   taskDecider,
   webhookDecider,
   workerDecider,
+  type Decider,
   type RecordDelivery,
+  type ScheduleDelivery,
   type WebhookSecrets,
 } from '@handinger-webhooks/domain';
 import type { EventStore } from '@handinger-webhooks/event-store';
 import type { ApiKeyRow, ReadModels, WebhookRow, WorkerRow } from '@handinger-webhooks/projections';
+import { cachedHandle } from './cached-handle.js';
 import { GroupCommit } from './group-commit.js';
 import { handle } from './handle.js';
+import { StreamStateCache } from './stream-state-cache.js';
 import { generateApiKey, generateWebhookSecrets, hashApiKey } from './secrets.js';
 
 export interface CommandDependencies {
@@ -42,6 +46,7 @@ export class Commands {
   private readonly clock: () => Date;
   private readonly secrets: () => WebhookSecrets;
   private readonly commit: GroupCommit;
+  private readonly cache = new StreamStateCache();
 
   constructor(deps: CommandDependencies) {
     this.store = deps.store;
@@ -49,10 +54,20 @@ export class Commands {
     this.ids = deps.ids;
     this.clock = deps.clock ?? (() => new Date());
     this.secrets = deps.secrets ?? generateWebhookSecrets;
-    this.commit = new GroupCommit(deps.store);
+    this.commit = new GroupCommit(deps.store, this.cache);
   }
 
   private now = (): string => this.clock().toISOString();
+
+  /** Decides and appends one command on one stream (see cachedHandle); only inside `this.commit.run`. */
+  private execute<State, Command, Event extends { type: string; data: unknown }>(
+    decider: Decider<State, Command, Event>,
+    streamId: string,
+    command: Command,
+    actor?: Actor,
+  ) {
+    return cachedHandle(this.store, this.cache, decider, streamId, command, actor && { actor: actor.keyId });
+  }
 
   /** Inside the transaction: the worker must exist and not be deleted. */
   private activeWorker(workerId: string): WorkerRow {
@@ -64,7 +79,7 @@ export class Commands {
   createWorker(owner: { organizationId: string; userId: string }, input: CreateWorkerInput, actor?: Actor): Promise<WorkerRow> {
     return this.commit.run(() => {
       const workerId = makeWorkerId(owner.organizationId, this.ids.ulid());
-      handle(this.store, workerDecider, streams.worker(workerId), {
+      this.execute(workerDecider, streams.worker(workerId), {
         type: 'CreateWorker',
         workerId,
         organizationId: owner.organizationId,
@@ -74,7 +89,7 @@ export class Commands {
         summary: input.summary ?? '',
         visibility: input.visibility ?? 'public',
         now: this.now(),
-      }, actor && { actor: actor.keyId });
+      }, actor);
       return this.readModels.worker(workerId)!;
     });
   }
@@ -83,9 +98,8 @@ export class Commands {
   deleteWorker(workerId: string, actor?: Actor): Promise<void> {
     return this.commit.run(() => {
       const now = this.now();
-      const meta = actor && { actor: actor.keyId };
-      handle(this.store, workerDecider, streams.worker(workerId), { type: 'DeleteWorker', workerId, now }, meta);
-      handle(this.store, webhookDecider, streams.webhook(workerId), { type: 'DeleteWebhook', workerId, reason: 'worker_deleted', now }, meta);
+      this.execute(workerDecider, streams.worker(workerId), { type: 'DeleteWorker', workerId, now }, actor);
+      this.execute(webhookDecider, streams.webhook(workerId), { type: 'DeleteWebhook', workerId, reason: 'worker_deleted', now }, actor);
     });
   }
 
@@ -93,13 +107,13 @@ export class Commands {
   setWebhook(workerId: string, url: string | null, actor?: Actor): Promise<WebhookRow | undefined> {
     return this.commit.run(() => {
       this.activeWorker(workerId);
-      handle(this.store, webhookDecider, streams.webhook(workerId), {
+      this.execute(webhookDecider, streams.webhook(workerId), {
         type: 'SetWebhook',
         workerId,
         url,
         secrets: this.secrets(),
         now: this.now(),
-      }, actor && { actor: actor.keyId });
+      }, actor);
       return this.readModels.webhook(workerId);
     });
   }
@@ -107,12 +121,12 @@ export class Commands {
   deleteWebhook(workerId: string, actor?: Actor): Promise<void> {
     return this.commit.run(() => {
       this.activeWorker(workerId);
-      handle(this.store, webhookDecider, streams.webhook(workerId), {
+      this.execute(webhookDecider, streams.webhook(workerId), {
         type: 'DeleteWebhook',
         workerId,
         reason: 'removed',
         now: this.now(),
-      }, actor && { actor: actor.keyId });
+      }, actor);
     });
   }
 
@@ -120,12 +134,12 @@ export class Commands {
   rotateToken(workerId: string, actor?: Actor): Promise<WebhookRow> {
     return this.commit.run(() => {
       this.activeWorker(workerId);
-      handle(this.store, webhookDecider, streams.webhook(workerId), {
+      this.execute(webhookDecider, streams.webhook(workerId), {
         type: 'RotateToken',
         workerId,
         secrets: this.secrets(),
         now: this.now(),
-      }, actor && { actor: actor.keyId });
+      }, actor);
       return this.readModels.webhook(workerId)!;
     });
   }
@@ -140,7 +154,7 @@ export class Commands {
       const streamId = streams.task(input.taskId);
       const recorded = this.store.streamVersion(streamId) > 0;
       if (!recorded) this.activeWorker(input.workerId);
-      const events = handle(this.store, taskDecider, streamId, {
+      const events = this.execute(taskDecider, streamId, {
         type: 'RecordTaskCompletion',
         taskId: input.taskId,
         workerId: input.workerId,
@@ -149,7 +163,7 @@ export class Commands {
         completedAt: input.completedAt === undefined ? null : new Date(input.completedAt).toISOString(),
         output: input.output ?? null,
         now: this.now(),
-      }, actor && { actor: actor.keyId });
+      }, actor);
       return { duplicate: events.length === 0 };
     });
   }
@@ -178,7 +192,7 @@ export class Commands {
   }): { key: string; row: ApiKeyRow } {
     const key = request.key ?? generateApiKey();
     const keyId = this.ids.apiKeyId();
-    handle(this.store, apiKeyDecider, streams.apiKey(keyId), {
+    this.execute(apiKeyDecider, streams.apiKey(keyId), {
       type: 'IssueApiKey',
       keyId,
       keyHash: hashApiKey(key),
@@ -204,32 +218,34 @@ export class Commands {
 
   revokeApiKey(keyId: string): Promise<ApiKeyRow> {
     return this.commit.run(() => {
-      handle(this.store, apiKeyDecider, streams.apiKey(keyId), { type: 'RevokeApiKey', keyId, now: this.now() });
+      this.execute(apiKeyDecider, streams.apiKey(keyId), { type: 'RevokeApiKey', keyId, now: this.now() });
       return this.readModels.apiKeyById(keyId)!;
     });
   }
 
   /** Opens a delivery for a task completion under the webhook generation it was accepted with. */
   scheduleDelivery(request: { workerId: string; taskId: string; webhookGeneration: number }): Promise<string> {
-    return this.commit.run(() => this.scheduleDeliveryNow(request));
+    return this.commit.run(() => this.openDelivery(request, (streamId, command) => this.execute(deliveryDecider, streamId, command)));
   }
 
   /** The synchronous form, for a caller already inside a transaction (the scheduler, with its checkpoint). */
   scheduleDeliveryNow(request: { workerId: string; taskId: string; webhookGeneration: number }): string {
+    return this.openDelivery(request, (streamId, command) => handle(this.store, deliveryDecider, streamId, command));
+  }
+
+  private openDelivery(
+    request: { workerId: string; taskId: string; webhookGeneration: number },
+    run: (streamId: string, command: ScheduleDelivery) => unknown,
+  ): string {
     const deliveryId = this.ids.deliveryId();
-    handle(this.store, deliveryDecider, streams.delivery(deliveryId), {
-      type: 'ScheduleDelivery',
-      deliveryId,
-      ...request,
-      now: this.now(),
-    });
+    run(streams.delivery(deliveryId), { type: 'ScheduleDelivery', deliveryId, ...request, now: this.now() });
     return deliveryId;
   }
 
   /** Records one attempt (idempotent per attempt number) and the decided next attempt, if any. */
   recordDelivery(attempt: Omit<RecordDelivery, 'type' | 'now'>, alsoInTransaction?: () => void): Promise<void> {
     return this.commit.run(() => {
-      handle(this.store, deliveryDecider, streams.delivery(attempt.deliveryId), {
+      this.execute(deliveryDecider, streams.delivery(attempt.deliveryId), {
         type: 'RecordDelivery',
         ...attempt,
         now: this.now(),
@@ -241,7 +257,7 @@ export class Commands {
   /** Ends a pending delivery whose webhook is gone. */
   dropDelivery(deliveryId: string): Promise<void> {
     return this.commit.run(() => {
-      handle(this.store, deliveryDecider, streams.delivery(deliveryId), { type: 'DropDelivery', deliveryId, now: this.now() });
+      this.execute(deliveryDecider, streams.delivery(deliveryId), { type: 'DropDelivery', deliveryId, now: this.now() });
     });
   }
 }

@@ -1,4 +1,5 @@
 import type { EventStore } from '@handinger-webhooks/event-store';
+import type { StreamStateCache } from './stream-state-cache.js';
 
 type Pending = { work: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void };
 
@@ -6,7 +7,8 @@ type Pending = { work: () => unknown; resolve: (value: unknown) => void; reject:
  * Group commit: commands issued concurrently (in the same turn of the event
  * loop) share one SQLite transaction, each inside its own savepoint so a
  * rejected command rolls back alone. Every caller is answered only after
- * the shared COMMIT, so nothing is acknowledged before it is durable.
+ * the shared COMMIT, so nothing is acknowledged before it is durable. The
+ * stream-state cache follows the same boundaries (see StreamStateCache).
  */
 export class GroupCommit {
   private queue: Pending[] = [];
@@ -14,6 +16,7 @@ export class GroupCommit {
 
   constructor(
     private readonly store: EventStore,
+    private readonly cache: StreamStateCache,
     private readonly maxBatch = 512,
   ) {}
 
@@ -35,34 +38,28 @@ export class GroupCommit {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
-    if (batch.length === 1) {
-      // A lone command needs no savepoint: if it throws, its transaction rolls back whole.
-      const [item] = batch as [Pending];
-      let value: unknown;
-      try {
-        value = this.store.transaction(item.work);
-      } catch (error) {
-        item.reject(error);
-        return;
-      }
-      item.resolve(value);
-      return;
-    }
+    // A lone command needs no savepoint: if it throws, its transaction rolls back whole.
+    const isolate = batch.length > 1;
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       this.store.transaction(() => {
         for (const item of batch) {
           try {
-            outcomes.push({ ok: true, value: this.store.transaction(item.work) });
+            outcomes.push({ ok: true, value: isolate ? this.store.transaction(item.work) : item.work() });
+            this.cache.commandSucceeded();
           } catch (error) {
+            this.cache.commandFailed();
+            if (!isolate) throw error;
             outcomes.push({ ok: false, value: error });
           }
         }
       });
-    } catch (commitError) {
-      for (const item of batch) item.reject(commitError);
+    } catch (error) {
+      this.cache.batchFailed();
+      for (const item of batch) item.reject(error);
       return;
     }
+    this.cache.batchCommitted();
     batch.forEach((item, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) item.resolve(outcome.value);

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { secureRandomBytes } from '@handinger-webhooks/contracts';
 import type { WebhookSecrets } from '@handinger-webhooks/domain';
 
 /**
@@ -8,15 +9,15 @@ import type { WebhookSecrets } from '@handinger-webhooks/domain';
  */
 export function generateWebhookSecrets(): WebhookSecrets {
   return {
-    token: randomBytes(32).toString('base64url'),
-    signingSecret: `whsec_${randomBytes(32).toString('base64')}`,
+    token: secureRandomBytes(32).toString('base64url'),
+    signingSecret: `whsec_${secureRandomBytes(32).toString('base64')}`,
   };
 }
 
 const API_KEY_PREFIX = 'hwk_';
 
 /** A new API key: 32 random bytes behind a recognizable prefix (so secret scanners can find leaked ones). */
-export const generateApiKey = (): string => `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+export const generateApiKey = (): string => `${API_KEY_PREFIX}${secureRandomBytes(32).toString('base64url')}`;
 
 /**
  * How keys are stored and looked up. Keys carry 256 bits of entropy, so a

@@ -1,4 +1,5 @@
 import { monotonicFactory } from 'ulid';
+import { secureRandomFloat } from './random-pool.js';
 
 /** Crockford base32, as ULIDs are written. */
 const ULID = '[0-9A-HJKMNP-TV-Z]{26}';
@@ -40,7 +41,8 @@ export interface IdGenerator {
  * millisecond still sort in creation order (executions are paged by `id` on ties).
  */
 export function createIdGenerator(now: () => number = Date.now): IdGenerator {
-  const next = monotonicFactory();
+  // ulid's default PRNG makes one getRandomValues call per character; the pool makes it one per few hundred ids.
+  const next = monotonicFactory(secureRandomFloat);
   const ulid = () => next(now());
   return {
     ulid,

@@ -4,3 +4,4 @@ export * from './events.js';
 export * from './address-policy.js';
 export * from './webhook-url.js';
 export * from './logger.js';
+export { secureRandomBytes } from './random-pool.js';

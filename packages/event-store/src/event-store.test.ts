@@ -56,6 +56,21 @@ describe('EventStore', () => {
     expect(store.headPosition()).toBe(1);
   });
 
+  it('trusts a known version without reading it, and still catches a writer that appended meanwhile', () => {
+    store.append('a', [event(1)], 0);
+    expect(store.append('a', [event(2)], 1, { versionIsKnown: true }).events[0]).toMatchObject({ streamPosition: 2 });
+    // A stale "known" version collides on the unique (stream, position) index: nothing is written.
+    let error: unknown;
+    try {
+      store.append('a', [event(3), event(4)], 1, { versionIsKnown: true });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConcurrencyError);
+    expect(error).toMatchObject({ expectedVersion: 1, actualVersion: 2 });
+    expect(store.readStream('a').map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
   it('appends at any version when asked to', () => {
     store.append('a', [event(1)], 0);
     expect(store.append('a', [event(2)], 'any').nextExpectedVersion).toBe(2);

@@ -69,6 +69,12 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
 
 const COLUMNS = 'global_position, stream_id, stream_position, type, data, metadata, recorded_at';
 
+/** Shared by events appended without metadata (most of them): stored as '{}' without serializing. */
+const EMPTY_METADATA: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+const isUniqueViolation = (error: unknown): boolean =>
+  error instanceof Error && (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+
 /**
  * The append-only event log on SQLite. Statements are prepared once: this is
  * the hot path of every command. Appends are serialized by SQLite's single
@@ -134,47 +140,57 @@ export class EventStore {
    * inline projections. Inside a transaction it joins it (a failure leaves the
    * rollback to that transaction, as GroupCommit's per-command savepoints do);
    * otherwise it runs in its own.
+   *
+   * With `versionIsKnown`, the caller vouches that the stream had
+   * `expectedVersion` events when it last looked (it read them, or it wrote
+   * them and committed): the version is then not read again, and a writer
+   * that appended meanwhile is caught by the unique (stream, position) index.
    * @throws ConcurrencyError when the stream moved on.
    */
   append<E extends { type: string; data: unknown }>(
     streamId: string,
     events: readonly NewEvent<E>[],
     expectedVersion: ExpectedVersion,
+    options: { versionIsKnown?: boolean } = {},
   ): AppendResult<E> {
-    if (!this.db.inTransaction) return this.transaction(() => this.append(streamId, events, expectedVersion));
-    {
-      const current = this.streamVersion(streamId);
+    if (!this.db.inTransaction) return this.transaction(() => this.append(streamId, events, expectedVersion, options));
+    let current: number;
+    if (options.versionIsKnown && expectedVersion !== 'any') {
+      current = expectedVersion;
+    } else {
+      current = this.streamVersion(streamId);
       if (expectedVersion !== 'any' && expectedVersion !== current) {
         throw new ConcurrencyError(streamId, expectedVersion, current);
       }
-      const recordedAt = this.now().toISOString();
-      const recorded = events.map((event, i) => {
-        const metadata = event.metadata ?? {};
-        const streamPosition = current + i + 1;
-        const { lastInsertRowid } = this.statements.insert.run(
-          streamId,
-          streamPosition,
-          event.type,
-          JSON.stringify(event.data),
-          JSON.stringify(metadata),
-          recordedAt,
-        );
-        return {
-          type: event.type,
-          data: event.data,
-          metadata,
-          streamId,
-          streamPosition,
-          globalPosition: Number(lastInsertRowid),
-          recordedAt,
-        } as RecordedEvent<E>;
-      });
-      if (recorded.length > 0) {
-        this.onAppended?.(recorded as RecordedEvent[]);
-        this.appendedInTransaction = true;
-      }
-      return { nextExpectedVersion: current + recorded.length, events: recorded };
     }
+    const recordedAt = this.now().toISOString();
+    const recorded: RecordedEvent<E>[] = [];
+    for (const event of events) {
+      const streamPosition = current + recorded.length + 1;
+      const metadata = event.metadata ?? EMPTY_METADATA;
+      let globalPosition: number;
+      try {
+        globalPosition = Number(
+          this.statements.insert.run(
+            streamId,
+            streamPosition,
+            event.type,
+            JSON.stringify(event.data),
+            metadata === EMPTY_METADATA ? '{}' : JSON.stringify(metadata),
+            recordedAt,
+          ).lastInsertRowid,
+        );
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new ConcurrencyError(streamId, current, this.streamVersion(streamId));
+        throw error;
+      }
+      recorded.push({ type: event.type, data: event.data, metadata, streamId, streamPosition, globalPosition, recordedAt } as RecordedEvent<E>);
+    }
+    if (recorded.length > 0) {
+      this.onAppended?.(recorded as RecordedEvent[]);
+      this.appendedInTransaction = true;
+    }
+    return { nextExpectedVersion: current + recorded.length, events: recorded };
   }
 
   /** Every event of one stream, oldest first. */

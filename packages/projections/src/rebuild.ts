@@ -77,14 +77,20 @@ export async function rebuildReadModels(db: SqliteDatabase, options: RebuildOpti
     const project = createProjector(db, ASIDE_TABLES);
     let position = 0;
     let processed = 0;
+    // Events are read and parsed 1,000 at a time (memory stays flat) but projected
+    // `batchSize` per transaction (fewer commits).
+    const readChunk = Math.min(1_000, batchSize);
     const applyBatch = (): number => {
-      const batch = store.readAll(position, batchSize);
-      if (batch.length > 0) {
-        project(batch);
-        position = batch[batch.length - 1]!.globalPosition;
-        processed += batch.length;
+      let applied = 0;
+      while (applied < batchSize) {
+        const chunk = store.readAll(position, Math.min(readChunk, batchSize - applied));
+        if (chunk.length === 0) break;
+        project(chunk);
+        position = chunk[chunk.length - 1]!.globalPosition;
+        applied += chunk.length;
       }
-      return batch.length;
+      processed += applied;
+      return applied;
     };
 
     // Bulk phase: one short write transaction per batch, so live writers interleave.

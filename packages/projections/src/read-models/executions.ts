@@ -1,6 +1,7 @@
 import type { DomainEvent } from '@handinger-webhooks/contracts';
 import type { RecordedEvent, SqliteDatabase } from '@handinger-webhooks/event-store';
 import type { TableSet } from '../tables.js';
+import type { Projection } from './projection.js';
 
 export interface ExecutionRow {
   id: string;
@@ -24,7 +25,7 @@ export interface ExecutionRow {
  * recorded after one that started later: it is then inserted at its rank and
  * the few newer rows shift up by one (bounded by the attempt timeout).
  */
-export function executionsProjector(db: SqliteDatabase, t: TableSet) {
+export function executionsProjector(db: SqliteDatabase, t: TableSet): Projection {
   const newest = db.prepare<[string], { seq: number; created_at: string; id: string }>(
     `SELECT seq, created_at, id FROM ${t.executions} WHERE worker_id = ? ORDER BY seq DESC LIMIT 1`,
   );
@@ -53,22 +54,25 @@ export function executionsProjector(db: SqliteDatabase, t: TableSet) {
     return rank;
   };
 
-  return (event: RecordedEvent<DomainEvent>): void => {
-    if (event.type !== 'DeliveryAttempted') return;
-    const d = event.data;
-    const seq = rankOf(d.workerId, d.startedAt, d.executionId);
-    insert.run(
-      d.workerId,
-      seq,
-      d.executionId,
-      d.startedAt,
-      d.durationMs,
-      d.errorMessage,
-      d.requestStatus,
-      d.responseStatus,
-      d.taskId,
-      d.taskTitle,
-      d.url,
-    );
+  return {
+    handles: ['DeliveryAttempted'],
+    project(event: RecordedEvent<DomainEvent>): void {
+      if (event.type !== 'DeliveryAttempted') return; // narrows the type; routing already guarantees it
+      const d = event.data;
+      const seq = rankOf(d.workerId, d.startedAt, d.executionId);
+      insert.run(
+        d.workerId,
+        seq,
+        d.executionId,
+        d.startedAt,
+        d.durationMs,
+        d.errorMessage,
+        d.requestStatus,
+        d.responseStatus,
+        d.taskId,
+        d.taskTitle,
+        d.url,
+      );
+    },
   };
 }

@@ -1,6 +1,7 @@
 import type { DomainEvent } from '@handinger-webhooks/contracts';
 import type { RecordedEvent, SqliteDatabase } from '@handinger-webhooks/event-store';
 import type { TableSet } from '../tables.js';
+import type { Projection } from './projection.js';
 
 export interface WorkerRow {
   id: string;
@@ -16,21 +17,24 @@ export interface WorkerRow {
 }
 
 /** Workers by id, kept after deletion (`deleted_at`) so the API can answer 404 without a log scan. */
-export function workersProjector(db: SqliteDatabase, t: TableSet) {
+export function workersProjector(db: SqliteDatabase, t: TableSet): Projection {
   const insert = db.prepare(
     `INSERT INTO ${t.workers} (id, organization_id, user_id, title, instructions, summary, visibility, created_at, updated_at)
      VALUES (@workerId, @organizationId, @userId, @title, @instructions, @summary, @visibility, @createdAt, @createdAt)`,
   );
   const markDeleted = db.prepare(`UPDATE ${t.workers} SET deleted_at = ?, updated_at = ? WHERE id = ?`);
 
-  return (event: RecordedEvent<DomainEvent>): void => {
-    switch (event.type) {
-      case 'WorkerCreated':
-        insert.run(event.data);
-        break;
-      case 'WorkerDeleted':
-        markDeleted.run(event.data.deletedAt, event.data.deletedAt, event.data.workerId);
-        break;
-    }
+  return {
+    handles: ['WorkerCreated', 'WorkerDeleted'],
+    project(event: RecordedEvent<DomainEvent>): void {
+      switch (event.type) {
+        case 'WorkerCreated':
+          insert.run(event.data);
+          break;
+        case 'WorkerDeleted':
+          markDeleted.run(event.data.deletedAt, event.data.deletedAt, event.data.workerId);
+          break;
+      }
+    },
   };
 }
