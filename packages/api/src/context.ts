@@ -7,11 +7,10 @@ export type Caller =
   | { role: 'user'; keyId: string; organizationId: string; userId: string }
   | { role: 'service'; keyId: string };
 
-/** Which surface a request came through: it decides the error body's shape (see `trpc.ts`). */
+/** Which surface a request came through (for logs). */
 export type Surface = 'rest' | 'trpc';
 
 export interface Context {
-  surface: Surface;
   /** Whether an `Authorization: Bearer` header was present, for a precise 401 message. */
   keyPresented: boolean;
   /**
@@ -44,13 +43,12 @@ export function resolveCaller(readModels: ReadModels, key: string): Caller | nul
   return { role: 'user', keyId: row.id, organizationId: row.organization_id, userId: row.user_id };
 }
 
-/** `createContext` for one surface: what every procedure knows about the request. */
-export function createContextFactory(readModels: ReadModels, surface: Surface) {
+/** `createContext` for both surfaces: what every procedure knows about the request. */
+export function createContextFactory(readModels: ReadModels) {
   return ({ req }: { req: IncomingMessage }): Context => {
     const key = bearerKey(req.headers.authorization);
     let caller: Caller | null | undefined;
     return {
-      surface,
       keyPresented: key !== null,
       authenticate: () => (caller ??= key === null ? null : resolveCaller(readModels, key)),
     };

@@ -36,8 +36,9 @@ export const restErrorBody = (error: TRPCError): ApiErrorBody => ({ code: error.
 
 /**
  * Maps an error a procedure ended with to the error the client gets.
- * Input validation errors lose their ZodError cause on purpose: the REST
- * adapter would otherwise replace the message with "Input validation failed".
+ * Input validation errors become a plain 400 whose message names each
+ * failing field and rule; their ZodError cause is dropped, as it adds
+ * nothing a client may see.
  */
 export function toPublicError(error: TRPCError, rawInput: unknown): TRPCError {
   const cause = error.cause;

@@ -1,4 +1,4 @@
-import { listExecutionsInputSchema, pageSchema } from '@handinger-webhooks/contracts';
+import { listExecutionsInputSchema, pageSchema, updateWebhookSchema, workerIdInputSchema } from '@handinger-webhooks/contracts';
 import { z } from 'zod';
 
 const DECIMAL = /^[0-9]+$/;
@@ -23,3 +23,6 @@ export const pageParam = z.preprocess((value, ctx) => {
 
 /** `listExecutions` input: the contract's, with `page` read as above. */
 export const listExecutionsInput = listExecutionsInputSchema.extend({ page: pageParam.optional() });
+
+/** `workers.webhooks.update` input: the worker (a REST path parameter) and the contract's body. */
+export const updateWebhookInput = workerIdInputSchema.extend(updateWebhookSchema.shape);

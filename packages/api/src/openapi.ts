@@ -7,48 +7,11 @@ import {
   webhookSchema,
   workerTemplateSchema,
 } from '@handinger-webhooks/contracts';
-import type { AnyTRPCProcedure } from '@trpc/server';
 import type { z } from 'zod';
 import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
 import type { ApiOptions } from './options.js';
 import { createAppRouter, type AppRouter } from './router.js';
-import type { ApiMeta } from './trpc.js';
-
-/** A procedure on the REST surface, as its meta places it. */
-interface RestOperation {
-  procedurePath: string;
-  /** Lower case, as OpenAPI paths objects key operations. */
-  method: string;
-  path: string;
-  successStatus: number;
-  errorResponses: Record<number, string>;
-}
-
-/** Every procedure with `openapi` meta: where it is served, its success status and its documented errors. */
-function restOperations(appRouter: AppRouter): RestOperation[] {
-  // At runtime `_def.procedures` is flat, keyed by dotted path (trpc-to-openapi walks it the same way).
-  const procedures = appRouter._def.procedures as unknown as Record<string, AnyTRPCProcedure>;
-  return Object.entries(procedures).flatMap(([procedurePath, procedure]) => {
-    const meta = procedure._def.meta as ApiMeta | undefined;
-    if (!meta?.openapi) return [];
-    const errors = meta.openapi.errorResponses;
-    return [{
-      procedurePath,
-      method: meta.openapi.method.toLowerCase(),
-      path: meta.openapi.path,
-      successStatus: meta.successStatus ?? 200,
-      errorResponses: Array.isArray(errors) ? {} : (errors ?? {}),
-    }];
-  });
-}
-
-/**
- * The REST success status of each procedure, keyed by procedure path. The
- * REST handler answers with it and the document lists it: one source for both.
- */
-export function successStatuses(appRouter: AppRouter): Map<string, { status: number }> {
-  return new Map(restOperations(appRouter).map((operation) => [operation.procedurePath, { status: operation.successStatus }]));
-}
+import { restOperations } from './rest-operations.js';
 
 const errorResponse = (description: string) => ({
   description,
@@ -101,7 +64,7 @@ export function openApiDocumentFor(appRouter: AppRouter, version: string): OpenA
   // trpc-to-openapi documents errors with a shared, first-come description and an `issues` field
   // this API never sends; each operation gets its own descriptions and the one `Error` shape instead.
   for (const operation of restOperations(appRouter)) {
-    const documented = (document.paths?.[operation.path] as Record<string, { responses?: Record<string, unknown> }> | undefined)?.[operation.method];
+    const documented = (document.paths?.[operation.path] as Record<string, { responses?: Record<string, unknown> }> | undefined)?.[operation.method.toLowerCase()];
     if (!documented?.responses) continue;
     documented.responses = {
       [String(operation.successStatus)]: documented.responses['200'],

@@ -11,27 +11,26 @@ import { publicMessage } from './errors.js';
 export type ApiMeta = OpenApiMeta<{ successStatus?: 200 | 201 | 202 }>;
 
 /**
- * The one tRPC instance. Its error formatter never exposes a stack or the
- * text of an unexpected error. On the REST surface the body must be exactly
- * SPEC's `{ code, message }`: trpc-to-openapi spreads this shape and sets
- * `code` to the string key itself, so `data` is left out there. On `/trpc`
- * the shape stays tRPC's (numeric `code`, `data.code`, `data.httpStatus`),
- * which `@trpc/client` needs to recognise an error response.
+ * The one tRPC instance. Its error formatter (used on `/trpc`) never
+ * exposes a stack or the text of an unexpected error, and keeps tRPC's
+ * shape (numeric `code`, `data.code`, `data.httpStatus`), which
+ * `@trpc/client` needs to recognise an error response. REST errors are
+ * rendered by the REST handler as SPEC's `{ code, message }` (`errors.ts`).
  */
 const t = initTRPC
   .context<Context>()
   .meta<ApiMeta>()
   .create({
     isDev: false,
-    errorFormatter({ shape, error, ctx }) {
-      const message = publicMessage(error);
-      if (ctx?.surface === 'rest') return { message, code: shape.code };
+    errorFormatter({ shape, error }) {
       const data = { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path };
-      return { message, code: shape.code, data };
+      return { message: publicMessage(error), code: shape.code, data };
     },
   });
 
 export const router = t.router;
 export const middleware = t.middleware;
+/** Callers for server-side calls: the REST surface calls procedures through one per request. */
+export const createCallerFactory = t.createCallerFactory;
 /** The bare procedure; every exposed procedure starts from `publicProcedure` (middleware/map-errors.ts). */
 export const baseProcedure = t.procedure;

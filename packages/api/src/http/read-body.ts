@@ -15,6 +15,16 @@ export class RequestAbortedError extends Error {
   override readonly name = 'RequestAbortedError';
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A request without `Transfer-Encoding` and without a non-zero
+ * `Content-Length` has no body (RFC 9112 §6.3): most GETs, which then need
+ * no stream reading at all.
+ */
+const hasNoBody = (req: IncomingMessage): boolean =>
+  req.headers['transfer-encoding'] === undefined && (req.headers['content-length'] === undefined || req.headers['content-length'] === '0');
+
 /**
  * Reads the whole request body, at most `limit` bytes. A `Content-Length`
  * above the limit is refused before reading; otherwise bytes are counted as
@@ -24,6 +34,7 @@ export class RequestAbortedError extends Error {
  * can read the 413.
  */
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  if (hasNoBody(req)) return Promise.resolve(EMPTY);
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();

@@ -25,11 +25,9 @@ export function parseJson(text: string, where: string): { value: unknown } | { e
 
 /**
  * Every request body is JSON, whatever its `Content-Type` says (curl's
- * default form type, a charset parameter, or none at all, as the official
- * SDK sends for `POST …/regenerate-token`). The adapters underneath are
- * stricter (trpc-to-openapi wants exactly `application/json` and answers
- * 415 to a POST without one; tRPC too), so once the body has been read and
- * checked here the header is normalised for them.
+ * default form type, a charset parameter, or none at all). tRPC's adapter
+ * is stricter, so once the body has been read and checked here the header
+ * is normalised for it. (The REST surface parses the body itself.)
  */
 export function markBodyAsJson(req: IncomingMessage): void {
   req.headers['content-type'] = 'application/json';

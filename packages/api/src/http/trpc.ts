@@ -42,7 +42,7 @@ async function checkInput(req: IncomingMessage, url: URL): Promise<{ body: strin
  * envelope and `@trpc/client` can read them.
  */
 export function createTrpcHandler(appRouter: AppRouter, services: ApiServices) {
-  const createContext = createContextFactory(services.app.readModels, 'trpc');
+  const createContext = createContextFactory(services.app.readModels);
   const responseMeta = createResponseMeta();
   const onError = reportUnexpected(services.logger, 'trpc');
 

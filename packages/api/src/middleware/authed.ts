@@ -1,9 +1,12 @@
 import { TRPCError } from '@trpc/server';
-import { middleware } from '../trpc.js';
-import { publicProcedure } from './map-errors.js';
+import type { Caller, Context } from '../context.js';
 
-/** 401 unless the request carries a valid, unrevoked API key; adds `ctx.caller`. */
-const requireApiKey = middleware(({ ctx, next }) => {
+/**
+ * The request's caller: 401 unless it carries a valid, unrevoked API key.
+ * Not a middleware of its own: the role and worker-owner middlewares call
+ * it first, so each request is narrowed to its caller in one step.
+ */
+export function requireCaller(ctx: Context): Caller {
   const caller = ctx.authenticate();
   if (caller === null) {
     throw new TRPCError({
@@ -11,8 +14,5 @@ const requireApiKey = middleware(({ ctx, next }) => {
       message: ctx.keyPresented ? 'Invalid or revoked API key' : 'Missing API key: send Authorization: Bearer <key>',
     });
   }
-  return next({ ctx: { caller } });
-});
-
-/** Any valid API key, user or service. */
-export const authedProcedure = publicProcedure.use(requireApiKey);
+  return caller;
+}

@@ -1,26 +1,33 @@
 import { TRPCError } from '@trpc/server';
-import { authedProcedure } from './authed.js';
+import type { Caller, Context } from '../context.js';
+import { requireCaller } from './authed.js';
+import { publicProcedure } from './map-errors.js';
+
+type Role = Caller['role'];
+export type CallerWithRole<R extends Role> = Extract<Caller, { role: R }>;
 
 /**
- * User keys only. A service key (the task runner's) is refused with 403, not
- * 404: it is a valid credential without the right to manage workers, and
+ * User keys only for workers and webhooks; service keys only for task
+ * completions (SPEC §2). A key of the wrong role is refused with 403, not
+ * 404: it is a valid credential without the right to this operation, and
  * answering 403 tells an operator who wired the wrong key exactly that,
  * while revealing nothing about any worker (the check runs before any
  * lookup).
  */
-export const userProcedure = authedProcedure.use(({ ctx, next }) => {
-  const caller = ctx.caller;
-  if (caller.role !== 'user') {
-    throw new TRPCError({ code: 'FORBIDDEN', message: 'This operation needs a user API key; service keys may only record task completions' });
-  }
-  return next({ ctx: { caller } });
-});
+const ROLE_REFUSALS: Record<Role, string> = {
+  user: 'This operation needs a user API key; service keys may only record task completions',
+  service: 'This operation needs a service API key',
+};
 
-/** Service keys only (the task runner); a user key gets 403 (SPEC §2). */
-export const serviceProcedure = authedProcedure.use(({ ctx, next }) => {
-  const caller = ctx.caller;
-  if (caller.role !== 'service') {
-    throw new TRPCError({ code: 'FORBIDDEN', message: 'This operation needs a service API key' });
-  }
-  return next({ ctx: { caller } });
-});
+/** The request's caller if it has `role`: 401 without a valid key (`requireCaller`), 403 with a key of the other role. */
+export function requireRole<R extends Role>(ctx: Context, role: R): CallerWithRole<R> {
+  const caller = requireCaller(ctx);
+  if (caller.role !== role) throw new TRPCError({ code: 'FORBIDDEN', message: ROLE_REFUSALS[role] });
+  return caller as CallerWithRole<R>;
+}
+
+/** User keys only; adds `ctx.caller`. */
+export const userProcedure = publicProcedure.use(({ ctx, next }) => next({ ctx: { caller: requireRole(ctx, 'user') } }));
+
+/** Service keys only (the task runner); adds `ctx.caller`. */
+export const serviceProcedure = publicProcedure.use(({ ctx, next }) => next({ ctx: { caller: requireRole(ctx, 'service') } }));

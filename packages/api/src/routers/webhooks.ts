@@ -1,6 +1,6 @@
-import { updateWebhookSchema, webhookExecutionListSchema, webhookSchema, webhookUrlProblem } from '@handinger-webhooks/contracts';
+import { webhookExecutionListSchema, webhookSchema, webhookUrlProblem, workerIdInputSchema } from '@handinger-webhooks/contracts';
 import { TRPCError } from '@trpc/server';
-import { listExecutionsInput } from '../inputs.js';
+import { listExecutionsInput, updateWebhookInput } from '../inputs.js';
 import { workerOwnerProcedure } from '../middleware/worker-owner.js';
 import type { ApiServices } from '../options.js';
 import { toWebhook } from '../shapes.js';
@@ -19,6 +19,7 @@ export function createWebhooksRouter({ app, urlPolicy }: ApiServices) {
       .meta({
         openapi: { method: 'GET', path: '/api/workers/{workerId}/webhook', tags, operationId: 'retrieveWebhook', summary: "Get a worker's webhook", errorResponses: ownerErrors },
       })
+      .input(workerIdInputSchema)
       .output(webhookSchema)
       .query(({ ctx }) => toWebhook(app.readModels.webhook(ctx.worker.id))),
 
@@ -34,7 +35,7 @@ export function createWebhooksRouter({ app, urlPolicy }: ApiServices) {
           errorResponses: { 400: 'Invalid URL or body', ...ownerErrors, 413: 'Body over 1 MiB' },
         },
       })
-      .input(updateWebhookSchema)
+      .input(updateWebhookInput)
       .output(webhookSchema)
       .mutation(async ({ ctx, input }) => {
         const problem = input.url === null ? null : webhookUrlProblem(input.url, urlPolicy);
@@ -46,6 +47,7 @@ export function createWebhooksRouter({ app, urlPolicy }: ApiServices) {
       .meta({
         openapi: { method: 'DELETE', path: '/api/workers/{workerId}/webhook', tags, operationId: 'deleteWebhook', summary: "Remove a worker's webhook; pending deliveries are dropped", errorResponses: ownerErrors },
       })
+      .input(workerIdInputSchema)
       .output(webhookSchema)
       .mutation(async ({ ctx }) => {
         await app.commands.deleteWebhook(ctx.worker.id, actorOf(ctx.caller));
@@ -63,6 +65,7 @@ export function createWebhooksRouter({ app, urlPolicy }: ApiServices) {
           errorResponses: { ...ownerErrors, 409: 'No webhook is configured' },
         },
       })
+      .input(workerIdInputSchema)
       .output(webhookSchema)
       .mutation(async ({ ctx }) => toWebhook(await app.commands.rotateToken(ctx.worker.id, actorOf(ctx.caller)))),
 

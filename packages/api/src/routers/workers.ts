@@ -1,4 +1,4 @@
-import { createWorkerInputSchema, deletedWorkerSchema, workerTemplateSchema } from '@handinger-webhooks/contracts';
+import { createWorkerInputSchema, deletedWorkerSchema, workerIdInputSchema, workerTemplateSchema } from '@handinger-webhooks/contracts';
 import { userProcedure } from '../middleware/roles.js';
 import { workerOwnerProcedure } from '../middleware/worker-owner.js';
 import type { ApiServices } from '../options.js';
@@ -43,6 +43,7 @@ export function createWorkersRouter(services: ApiServices) {
           errorResponses: { 401: 'Missing, invalid or revoked API key', 403: 'Not the worker’s creator, or not a user key', 404: 'No such worker' },
         },
       })
+      .input(workerIdInputSchema)
       .output(deletedWorkerSchema)
       .mutation(async ({ ctx }) => {
         await app.commands.deleteWorker(ctx.worker.id, actorOf(ctx.caller));
