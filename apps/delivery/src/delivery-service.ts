@@ -4,13 +4,19 @@ import { performance } from 'node:perf_hooks';
 import { createIdGenerator, type IdGenerator, type Logger } from '@handinger-webhooks/contracts';
 import type { Application } from '@handinger-webhooks/commands';
 import { Claimer, type ClaimedAttempt } from './claimer.js';
+import { NotificationCache } from './notifications.js';
 import { ConcurrencyLimits } from './concurrency.js';
 import { resolveOptions, type DeliveryOptions, type ResolvedDeliveryOptions } from './options.js';
-import { buildPayload, serializePayload } from './payload.js';
 import { Scheduler } from './scheduler.js';
+import type { AttemptOutcome } from './outcome.js';
 import { Sender } from './sender.js';
 import { signWebhook } from './signature.js';
 import type { Resolver } from './ssrf-guard.js';
+
+const HTTP_GONE = 410;
+
+/** Notifications (body and title, a few hundred bytes each) kept for pending deliveries. */
+const NOTIFICATIONS_KEPT = 10_000;
 
 /** Counters for tests, health checks and the benchmark. */
 export interface DeliveryStats {
@@ -66,16 +72,21 @@ class DeliveryLoop implements DeliveryService {
   private readonly sender: Sender;
   private readonly scheduler: Scheduler;
   private readonly claimer: Claimer;
+  /** Bodies of pending deliveries, handed from the scheduler to the claims (a few MB at most). */
+  private readonly notifications = new NotificationCache(NOTIFICATIONS_KEPT);
   private readonly ids: IdGenerator = createIdGenerator();
   private readonly userAgent: string;
-  private readonly attempts = new Set<Promise<void>>();
-  private readonly recordings = new Set<Promise<void>>();
   private readonly unsubscribe: () => void;
   private readonly counters = { attempted: 0, recorded: 0, dropped: 0, largestClaim: 0 };
+  /** Attempts started and not yet done with (sent and recorded, or given up). */
+  private active = 0;
+  /** Recordings handed to the group commit and not yet settled. */
+  private recording = 0;
+  private readonly waiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** When `timer` fires (epoch ms). */
+  private timerAt = Number.POSITIVE_INFINITY;
   private pumpScheduled = false;
-  /** Set inside a transaction that records an attempt, cleared once its commit settled. */
-  private recordingInCommit = false;
   private stopping = false;
   private abandoned = false;
   private stopped: Promise<void> | undefined;
@@ -94,17 +105,14 @@ class DeliveryLoop implements DeliveryService {
       allowPrivateNetwork: options.allowPrivateNetwork,
       ...(internals.resolve ? { resolve: internals.resolve } : {}),
     });
-    this.scheduler = new Scheduler(app);
+    this.scheduler = new Scheduler(app, undefined, undefined, this.notifications);
     const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
-    this.claimer = new Claimer(app, owner, options.timeoutMs + options.leaseMarginMs, options.perOriginConcurrency, (deliveryId, reason) => {
+    this.claimer = new Claimer(app, owner, options.timeoutMs + options.leaseMarginMs, options.perOriginConcurrency, this.notifications, (deliveryId, reason) => {
       this.counters.dropped++;
       this.logger.info({ deliveryId, reason }, 'delivery dropped');
     });
-    this.unsubscribe = app.store.onCommit(() => {
-      // Our own recordings already claimed inside their transaction; any other commit may have added work.
-      if (!this.recordingInCommit) this.claimer.invalidate();
-      this.requestPump();
-    });
+    // Any commit may hold completions or webhook changes: the scheduler's scan of the log tells the claimer what changed.
+    this.unsubscribe = app.store.onCommit(() => this.requestPump());
     this.logger.info(
       {
         allowPrivateNetwork: options.allowPrivateNetwork,
@@ -133,9 +141,19 @@ class DeliveryLoop implements DeliveryService {
 
   /** A timer: something fell due, a lease lapsed, or it is time to look for other processes' work. */
   private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
     this.claimer.invalidate();
     this.pump();
   };
+
+  /** Makes sure the loop wakes up by `at` (an earlier wake-up already set stands: it looks again then). */
+  private wakeBy(at: number): void {
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.onTimer, Math.max(0, at - Date.now()));
+  }
 
   private requestPump(): void {
     if (this.pumpScheduled || this.stopping) return;
@@ -147,24 +165,25 @@ class DeliveryLoop implements DeliveryService {
   private readonly pump = (): void => {
     this.pumpScheduled = false;
     if (this.stopping) return;
-    clearTimeout(this.timer);
     let wakeAt = Date.now() + this.options.pollIntervalMs;
     try {
-      const { scheduled, more } = this.scheduler.runBatch();
-      if (scheduled > 0) this.claimer.invalidate();
+      const batch = this.scheduler.runBatch();
+      if (batch.changed) this.claimer.invalidate();
+      for (const origin of batch.origins) this.claimer.noteDue(origin);
       const now = Date.now();
       this.startAll(this.claimer.claim(this.limits, now));
-      if (more) this.requestPump();
+      if (batch.more) this.requestPump();
       // With every slot busy, a finishing attempt is the next reason to look.
       if (this.limits.free() > 0) {
-        const next = this.claimer.nextWakeAt(now);
+        const next = this.claimer.nextWakeAt(now, this.options.pollIntervalMs);
         if (next !== null && next < wakeAt) wakeAt = next;
       }
     } catch (error) {
       // SQLITE_BUSY beyond the busy timeout, a disk error…: the durable state is intact; try again at the next poll.
+      this.claimer.invalidate();
       this.logger.error({ err: errorText(error) }, 'delivery loop failed; retrying at the next poll');
     }
-    this.timer = setTimeout(this.onTimer, Math.max(0, wakeAt - Date.now()));
+    this.wakeBy(wakeAt);
   };
 
   private startAll(claimed: ClaimedAttempt[]): void {
@@ -176,44 +195,56 @@ class DeliveryLoop implements DeliveryService {
    * Runs inside the transaction recording an attempt: refills the slots
    * freed since the last claim in the same commit, saving a transaction per
    * attempt. Never throws (that would undo the recording): a failed claim is
-   * rolled back to its savepoint and left to the next pump.
+   * rolled back to its savepoint and left to the next pump. No savepoint at
+   * all when the claimer knows there is nothing to claim (the other
+   * recordings of the same commit, once the first one refilled the slots).
    */
   private claimWhileRecording(): ClaimedAttempt[] {
-    if (this.stopping || this.limits.free() === 0) return [];
+    const now = Date.now();
+    if (this.stopping || !this.claimer.mayClaim(this.limits, now)) return [];
     try {
-      return this.app.store.transaction(() => this.claimer.claimWithin(this.limits, Date.now()));
+      return this.app.store.transaction(() => this.claimer.claimWithin(this.limits, now));
     } catch (error) {
       this.logger.error({ err: errorText(error) }, 'claiming while recording failed; the next pump retries');
       return [];
     }
   }
 
+  /** One attempt: sign and send the body built at claim time; `finish` frees the slot and records the outcome. */
   private start(claim: ClaimedAttempt): void {
     this.counters.attempted++;
-    const attempt = this.run(claim).finally(() => this.attempts.delete(attempt));
-    this.attempts.add(attempt);
-  }
-
-  /** One attempt: build, sign, send, free the slot, record (and release the lease with it). */
-  private async run(claim: ClaimedAttempt): Promise<void> {
+    this.active++;
     const startedAtMs = Date.now();
     const startedAt = performance.now();
-    let outcome;
+    let sent: Promise<AttemptOutcome>;
     try {
       const timestamp = Math.floor(startedAtMs / 1000);
-      const body = serializePayload(buildPayload(claim.task));
-      outcome = await this.sender.send(claim.url, {
-        'content-type': 'application/json',
-        'user-agent': this.userAgent,
-        'x-handinger-token': claim.token,
-        'webhook-id': claim.deliveryId,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': signWebhook(claim.signingSecret, claim.deliveryId, timestamp, body),
-      }, body);
-    } finally {
-      // The slot is refilled by the claim inside the recording transaction below (or by the next pump).
-      this.limits.release(claim.origin);
+      sent = this.sender.send(
+        claim.url,
+        [
+          'content-type', 'application/json',
+          'user-agent', this.userAgent,
+          'x-handinger-token', claim.token,
+          'webhook-id', claim.deliveryId,
+          'webhook-timestamp', String(timestamp),
+          'webhook-signature', signWebhook(claim.signingSecret, claim.deliveryId, timestamp, claim.body),
+        ],
+        claim.body,
+      );
+    } catch (error) {
+      // Not sent, not recorded: the lease lapses and the attempt is made again.
+      this.limits.release(claim.origin, claim.workerId);
+      this.logger.error({ deliveryId: claim.deliveryId, err: errorText(error) }, 'starting a delivery attempt failed');
+      this.attemptDone();
+      return;
     }
+    void sent.then((outcome) => this.finish(claim, startedAtMs, startedAt, outcome));
+  }
+
+  /** The attempt is over: free its slot, record it (releasing its lease and refilling slots in the same commit). */
+  private finish(claim: ClaimedAttempt, startedAtMs: number, startedAt: number, outcome: AttemptOutcome): void {
+    // The slot is refilled by the claim inside the recording transaction below (or by the next pump).
+    this.limits.release(claim.origin, claim.workerId);
     const durationMs = Math.round(performance.now() - startedAt);
     const succeeded = outcome.transportError === null && outcome.responseStatus !== null && outcome.responseStatus >= 200 && outcome.responseStatus < 300;
     // Successes at debug (one per delivery); failures at info, for operators. Origins only: URLs may hold secrets.
@@ -229,11 +260,14 @@ class DeliveryLoop implements DeliveryService {
       },
       succeeded ? 'delivery attempt succeeded' : 'delivery attempt failed',
     );
-    if (this.abandoned) return;
-    // A zero delay makes the retry due at once: no timer will announce it.
-    if (this.options.retryScheduleMs[claim.attempt - 1] === 0) this.claimer.invalidate();
+    if (this.abandoned) return this.attemptDone();
+    // The retry the decider will schedule, if any (a hint for the claimer: the log is the truth).
+    const retryDelay = succeeded || outcome.responseStatus === HTTP_GONE ? undefined : this.options.retryScheduleMs[claim.attempt - 1];
+    // A zero delay makes the retry due at once, in this very commit: the claim below may take it.
+    if (retryDelay === 0) this.claimer.noteDue(claim.origin);
     let next: ClaimedAttempt[] = [];
-    const recording = this.app.commands
+    this.recording++;
+    this.app.commands
       .recordDelivery(
         {
           deliveryId: claim.deliveryId,
@@ -245,38 +279,56 @@ class DeliveryLoop implements DeliveryService {
           responseStatus: outcome.responseStatus,
           transportError: outcome.transportError,
           taskId: claim.taskId,
-          taskTitle: claim.task.title,
+          taskTitle: claim.taskTitle,
           retryScheduleMs: this.options.retryScheduleMs,
         },
         () => {
-          this.recordingInCommit = true;
           this.claimer.release(claim.leaseName);
           next = this.claimWhileRecording();
         },
       )
-      .finally(() => (this.recordingInCommit = false))
       .then(
         () => {
           this.counters.recorded++;
+          if (retryDelay === undefined) this.notifications.delete(claim.deliveryId);
+          // Due no earlier than this: the decider took its "now" before the commit.
+          else if (retryDelay > 0) this.claimer.noteRetry(claim.origin, Date.now() + retryDelay);
           if (!this.stopping) return this.startAll(next);
           // Claimed just before stop(): hand them back at once rather than start what stop() would not wait for.
           for (const claimed of next) {
-            this.limits.release(claimed.origin);
+            this.limits.release(claimed.origin, claimed.workerId);
             this.claimer.release(claimed.leaseName);
           }
         },
         (error: unknown) => {
           // Not recorded: the lease lapses and the attempt is made again (same webhook-id). The claim made in
           // the same transaction rolled back with it.
-          for (const claimed of next) this.limits.release(claimed.origin);
+          for (const claimed of next) this.limits.release(claimed.origin, claimed.workerId);
           this.claimer.invalidate();
           this.logger.error({ deliveryId: claim.deliveryId, attempt: claim.attempt, err: errorText(error) }, 'recording a delivery attempt failed');
           this.requestPump();
         },
       )
-      .finally(() => this.recordings.delete(recording));
-    this.recordings.add(recording);
-    await recording;
+      .finally(() => {
+        this.recording--;
+        this.attemptDone();
+      });
+  }
+
+  private attemptDone(): void {
+    this.active--;
+    if (this.waiters.length > 0) for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Resolves once `done()` holds, checked whenever an attempt ends. */
+  private until(done: () => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (done()) resolve();
+        else this.waiters.push(check);
+      };
+      check();
+    });
   }
 
   stop(): Promise<void> {
@@ -290,7 +342,7 @@ class DeliveryLoop implements DeliveryService {
     this.unsubscribe();
     let deadline: NodeJS.Timeout | undefined;
     const settled = await Promise.race([
-      Promise.allSettled([...this.attempts]).then(() => true),
+      this.until(() => this.active === 0).then(() => true),
       new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(false), this.options.shutdownTimeoutMs))),
     ]);
     clearTimeout(deadline);
@@ -298,10 +350,10 @@ class DeliveryLoop implements DeliveryService {
       await this.sender.close();
     } else {
       this.abandoned = true;
-      this.logger.warn({ abandoned: this.attempts.size }, 'stopped with attempts in flight; they will be retried when their leases lapse');
+      this.logger.warn({ abandoned: this.active - this.recording }, 'stopped with attempts in flight; they will be retried when their leases lapse');
       await this.sender.destroy();
       // Recordings already handed to the group commit finish; no new one starts.
-      await Promise.allSettled([...this.recordings]);
+      await this.until(() => this.recording === 0);
     }
     this.logger.info({ ...this.counters }, 'delivery stopped');
   }

@@ -1,38 +1,66 @@
 import type { TaskCompleted } from '@handinger-webhooks/contracts';
 import type { Application } from '@handinger-webhooks/commands';
 import { Checkpoints } from '@handinger-webhooks/event-store';
+import type { WebhookRow } from '@handinger-webhooks/projections';
+import { notificationOf, type Notification, type NotificationCache } from './notifications.js';
 import type { Statement } from 'better-sqlite3';
 
 /** The durable position of the scheduler in the log. */
 export const SCHEDULER_CHECKPOINT = 'delivery-scheduler';
 
+/** Not the delivery app's own bookkeeping (most of the log while deliveries run, and nothing the scheduler acts on). */
+const NOT_BOOKKEEPING = `type <> 'DeliveryAttempted' AND type <> 'DeliveryScheduled' AND type <> 'DeliveryDropped'`;
 
-type CompletionRow = { global_position: number; data: string };
+type ScanRow = { global_position: number; type: string; data: string | null };
+
+/** What one call of `runBatch` did and saw. */
+export interface SchedulerBatch {
+  /** Deliveries opened. */
+  scheduled: number;
+  /** Whether the log may hold more to handle now. */
+  more: boolean;
+  /** The origins of the deliveries opened (due at once). */
+  origins: Set<string>;
+  /**
+   * An event that may change which pending attempts can be claimed (a
+   * webhook set, moved, rotated or removed, a worker deleted) was seen.
+   */
+  changed: boolean;
+}
+
+/** Event types after which any pending attempt may have become claimable or droppable. */
+const changesWhatIsClaimable = (type: string): boolean => type.startsWith('Webhook') || type === 'WorkerDeleted';
 
 /**
  * Turns task completions into deliveries. Follows the log from its durable
- * checkpoint; each batch schedules and moves the checkpoint in one
- * `BEGIN IMMEDIATE` transaction, so a completion is scheduled exactly once
- * across crashes and however many processes run a scheduler.
+ * checkpoint; each batch with completions schedules them and moves the
+ * checkpoint in one `BEGIN IMMEDIATE` transaction, so a completion is
+ * scheduled exactly once across crashes and however many processes run a
+ * scheduler.
  *
  * A completion is delivered only when its worker's webhook existed when the
  * completion was accepted: the webhook row must still be the generation
  * configured before the event (`generation < globalPosition`). A webhook
  * set afterwards, or removed and set again since, is a newer generation.
  *
- * Most of the log is delivery bookkeeping, so the scan reads completions
- * only (no JSON for the rest) and takes the write lock only when it found
- * one (or to persist a long stretch without any).
+ * Most of the log is delivery bookkeeping, so the scan runs outside any
+ * transaction, reads types only and the data of completions only, and
+ * resumes from the position it reached in memory (events below the head are
+ * immutable). The write lock is taken only for a batch holding a completion,
+ * or to persist a long stretch without any (`checkpointEvery`), so a
+ * restart rescans little. It also reports webhook changes it passes, for the
+ * claimer.
  */
 export class Scheduler {
   private readonly checkpoints: Checkpoints;
-  private readonly completions: Statement<[number, number, number], CompletionRow>;
-  /** Everything up to here was handled (durably, or verified to hold no completion). */
+  private readonly scan: Statement<[number, number, number], ScanRow>;
+  /** Everything up to here was looked at (and handled durably, or verified to hold no completion). */
   private scanned = -1;
+  /** The checkpoint as last read or written. */
   private persisted = -1;
 
   /**
-   * @param batchSize completions scheduled per transaction
+   * @param batchSize completions (and other non-bookkeeping events) handled per batch
    * @param checkpointEvery persist the position at least this often (in
    *   events) even when none is a completion, so a restart rescans little
    */
@@ -40,50 +68,75 @@ export class Scheduler {
     private readonly app: Application,
     private readonly batchSize = 1_000,
     private readonly checkpointEvery = 10_000,
+    private readonly notifications?: NotificationCache,
   ) {
     this.checkpoints = new Checkpoints(app.db);
-    this.completions = app.db.prepare(
-      `SELECT global_position, data FROM events
-       WHERE global_position > ? AND global_position <= ? AND type = 'TaskCompleted'
+    this.scan = app.db.prepare(
+      `SELECT global_position, type, CASE type WHEN 'TaskCompleted' THEN data END AS data FROM events
+       WHERE global_position > ? AND global_position <= ? AND ${NOT_BOOKKEEPING}
        ORDER BY global_position LIMIT ?`,
     );
   }
 
-  /**
-   * Handles the next batch of completions after the checkpoint. Returns the
-   * number of deliveries scheduled and whether the log may hold more.
-   */
-  runBatch(): { scheduled: number; more: boolean } {
+  /** Handles the next batch of the log after the position reached. */
+  runBatch(): SchedulerBatch {
     const { store } = this.app;
+    const origins = new Set<string>();
     const head = store.headPosition();
-    if (head <= this.scanned) return { scheduled: 0, more: false };
-    if (this.scanned < 0) this.scanned = this.persisted = this.checkpoints.get(SCHEDULER_CHECKPOINT);
-    // A read outside any transaction first: most commits append no completion.
-    if (this.completions.get(this.scanned, head, 1) === undefined && head - this.persisted < this.checkpointEvery) {
-      this.scanned = head;
-      return { scheduled: 0, more: false };
+    if (this.scanned < 0) {
+      // First run: other processes may have moved the shared checkpoint; older events were handled.
+      this.scanned = this.persisted = this.checkpoints.get(SCHEDULER_CHECKPOINT);
     }
-    return store.transaction(() => {
+    if (head <= this.scanned) return { scheduled: 0, more: false, origins, changed: false };
+    const rows = this.scan.all(this.scanned, head, this.batchSize);
+    const more = rows.length === this.batchSize;
+    const upTo = more ? rows[rows.length - 1]!.global_position : head;
+    let changed = false;
+    let completions = 0;
+    for (const row of rows) {
+      if (row.data !== null) completions++;
+      else if (changesWhatIsClaimable(row.type)) changed = true;
+    }
+    if (completions === 0) {
+      this.scanned = upTo;
+      if (upTo - this.persisted >= this.checkpointEvery) this.persist(upTo);
+      return { scheduled: 0, more, origins, changed };
+    }
+    const opened: [string, Notification][] = [];
+    const scheduled = store.transaction(() => {
       // Another process's scheduler may be ahead: never handle an event twice.
-      const from = Math.max(this.scanned, this.checkpoints.get(SCHEDULER_CHECKPOINT));
-      const upTo = store.headPosition();
-      const rows = this.completions.all(from, upTo, this.batchSize);
-      let scheduled = 0;
-      for (const row of rows) if (this.schedule(row)) scheduled++;
-      const more = rows.length === this.batchSize;
-      const position = more ? rows[rows.length - 1]!.global_position : upTo;
-      this.checkpoints.set(SCHEDULER_CHECKPOINT, position);
-      this.scanned = this.persisted = position;
-      return { scheduled, more };
+      const from = this.checkpoints.get(SCHEDULER_CHECKPOINT);
+      const webhooks = new Map<string, WebhookRow | undefined>();
+      for (const row of rows) if (row.data !== null && row.global_position > from) this.schedule(row, origins, webhooks, opened);
+      this.checkpoints.set(SCHEDULER_CHECKPOINT, Math.max(from, upTo));
+      return opened.length;
     });
+    this.scanned = this.persisted = upTo;
+    // Committed: the claims of these deliveries need not read their completions again.
+    if (this.notifications) for (const [deliveryId, notification] of opened) this.notifications.put(deliveryId, notification);
+    return { scheduled, more, origins, changed };
+  }
+
+  /** Moves the checkpoint over a stretch without completions (never backwards: another process may be ahead). */
+  private persist(position: number): void {
+    this.app.store.transaction(() => {
+      if (this.checkpoints.get(SCHEDULER_CHECKPOINT) < position) this.checkpoints.set(SCHEDULER_CHECKPOINT, position);
+    });
+    this.persisted = position;
   }
 
   /** Opens the completion's delivery if its webhook was configured when it was accepted. */
-  private schedule(row: CompletionRow): boolean {
-    const task = JSON.parse(row.data) as TaskCompleted['data'];
-    const webhook = this.app.readModels.webhook(task.workerId);
-    if (webhook === undefined || webhook.generation >= row.global_position) return false;
-    this.app.commands.scheduleDeliveryNow({ workerId: task.workerId, taskId: task.taskId, webhookGeneration: webhook.generation });
-    return true;
+  private schedule(row: ScanRow, origins: Set<string>, webhooks: Map<string, WebhookRow | undefined>, opened: [string, Notification][]): void {
+    const task = JSON.parse(row.data!) as TaskCompleted['data'];
+    let webhook = webhooks.get(task.workerId);
+    if (webhook === undefined && !webhooks.has(task.workerId)) {
+      // Scheduling changes no webhook: one read per worker per batch.
+      webhook = this.app.readModels.webhook(task.workerId);
+      webhooks.set(task.workerId, webhook);
+    }
+    if (webhook === undefined || webhook.generation >= row.global_position) return;
+    const deliveryId = this.app.commands.scheduleDeliveryNow({ workerId: task.workerId, taskId: task.taskId, webhookGeneration: webhook.generation });
+    origins.add(webhook.origin);
+    opened.push([deliveryId, notificationOf(task)]);
   }
 }

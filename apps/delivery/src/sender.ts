@@ -1,4 +1,4 @@
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { describeTransportError, outcomeOfStatus, timeoutMessage, type AttemptOutcome } from './outcome.js';
 import { createConnector, type Resolver } from './ssrf-guard.js';
 
@@ -14,16 +14,108 @@ export interface SenderOptions {
   resolve?: Resolver;
 }
 
+/** Request headers as undici takes them without conversion: name, value, name, value… (names in lower case). */
+export type HeaderList = string[];
+
+/** A webhook URL split once for every attempt to it. */
+interface Target {
+  origin: string;
+  path: string;
+}
+
+/** How many distinct URLs keep their parsed form. */
+const TARGET_CACHE_SIZE = 1_000;
+
+class DeadlineError extends Error {
+  readonly code = 'E_DEADLINE';
+}
+
+class ResponseTooLargeError extends Error {
+  readonly code = 'E_RESPONSE_TOO_LARGE';
+}
+
+/**
+ * One attempt on the wire, as an undici dispatch handler: no response
+ * stream, no abort signal, no header parsing. The status is kept when it
+ * arrives; the body is counted and dropped, and the connection aborted past
+ * 64 KiB. `done` is called exactly once.
+ */
+class Attempt implements Dispatcher.DispatchHandler {
+  private status: number | null = null;
+  private received = 0;
+  private abortRequest: ((error?: Error) => void) | null = null;
+  private settled = false;
+  private timedOut = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly done: (outcome: AttemptOutcome) => void,
+  ) {
+    this.timer = setTimeout(this.onDeadline, timeoutMs);
+  }
+
+  /** The whole attempt (queueing, DNS, connect, TLS, headers, body) ran out of time. */
+  private readonly onDeadline = (): void => {
+    this.timedOut = true;
+    if (this.abortRequest !== null) {
+      this.abortRequest(new DeadlineError(timeoutMessage(this.timeoutMs)));
+      return;
+    }
+    // Not yet on a connection (still connecting): the outcome is known now; undici's own connect timeout ends the rest.
+    this.settle(this.status === null ? { responseStatus: null, transportError: timeoutMessage(this.timeoutMs) } : outcomeOfStatus(this.status));
+  };
+
+  private settle(outcome: AttemptOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.done(outcome);
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    if (this.settled) return abort(new DeadlineError(timeoutMessage(this.timeoutMs)));
+    this.abortRequest = abort;
+  }
+
+  onHeaders(statusCode: number): boolean {
+    // 1xx informational responses precede the real one.
+    if (statusCode >= 200) this.status = statusCode;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.received += chunk.length;
+    if (this.received > MAX_RESPONSE_BYTES) {
+      this.abortRequest?.(new ResponseTooLargeError('response body over 64 KiB'));
+      return false;
+    }
+    return true;
+  }
+
+  onComplete(): void {
+    this.settle(this.status === null ? { responseStatus: null, transportError: 'invalid HTTP response' } : outcomeOfStatus(this.status));
+  }
+
+  onError(error: Error): void {
+    // A status arrived: that is the outcome even if the body then stalled or overflowed.
+    if (this.status !== null) return this.settle(outcomeOfStatus(this.status));
+    this.settle({ responseStatus: null, transportError: this.timedOut ? timeoutMessage(this.timeoutMs) : describeTransportError(error, this.timeoutMs) });
+  }
+}
+
 /**
  * POSTs one attempt and reports what came back, never throwing. One undici
- * Agent for every attempt: keep-alive pools per origin, redirects not
- * followed, the SSRF guard inside its connect. The whole attempt (DNS,
- * connect, TLS, headers, body) shares one deadline; the response body is
- * drained up to 64 KiB and discarded, never returned.
+ * Agent for every attempt: keep-alive pools per origin (as many connections
+ * as the per-origin cap, no pipelining), redirects not followed, the SSRF
+ * guard inside its connect. The whole attempt (DNS, connect, TLS, headers,
+ * body) shares one deadline; the response body is drained up to 64 KiB and
+ * discarded, never returned.
  */
 export class Sender {
   private readonly agent: Agent;
   private readonly timeoutMs: number;
+  private readonly targets = new Map<string, Target>();
 
   constructor(options: SenderOptions) {
     this.timeoutMs = options.timeoutMs;
@@ -40,31 +132,27 @@ export class Sender {
     });
   }
 
-  async send(url: string, headers: Record<string, string>, body: Buffer): Promise<AttemptOutcome> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.timeoutMs);
-    try {
-      const target = new URL(url);
-      const response = await this.agent.request({
-        origin: target.origin,
-        path: target.pathname + target.search,
-        method: 'POST',
-        headers,
-        body,
-        signal: controller.signal,
-      });
-      // A status arrived: that is the outcome even if the body then stalls or overflows.
-      await response.body.dump({ limit: MAX_RESPONSE_BYTES }).catch(() => undefined);
-      return outcomeOfStatus(response.statusCode);
-    } catch (error) {
-      return { responseStatus: null, transportError: timedOut ? timeoutMessage(this.timeoutMs) : describeTransportError(error, this.timeoutMs) };
-    } finally {
-      clearTimeout(timer);
+  private target(url: string): Target {
+    let target = this.targets.get(url);
+    if (target === undefined) {
+      const parsed = new URL(url);
+      target = { origin: parsed.origin, path: parsed.pathname + parsed.search };
+      if (this.targets.size >= TARGET_CACHE_SIZE) this.targets.clear();
+      this.targets.set(url, target);
     }
+    return target;
+  }
+
+  send(url: string, headers: HeaderList, body: Buffer): Promise<AttemptOutcome> {
+    return new Promise((resolve) => {
+      const attempt = new Attempt(this.timeoutMs, resolve);
+      try {
+        const { origin, path } = this.target(url);
+        this.agent.dispatch({ origin, path, method: 'POST', headers, body }, attempt);
+      } catch (error) {
+        attempt.onError(error as Error);
+      }
+    });
   }
 
   /** Lets idle connections go; waits for requests still running. */

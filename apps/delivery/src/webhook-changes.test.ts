@@ -84,6 +84,27 @@ describe('an attempt uses the webhook as it is when the attempt starts', () => {
   });
 });
 
+describe('a webhook moved away from a saturated origin', () => {
+  it('gets its waiting deliveries claimed for the new origin at once, not at the next poll', async () => {
+    const slow = await receiver(() => ({ hang: true }));
+    const fast = await receiver();
+    const workerId = await workerWithWebhook(bed.app, slow.url);
+    for (let i = 0; i < 3; i++) await completeTask(bed.app, workerId);
+    // One slot per origin: the first attempt hangs on the slow origin, the other two wait for that slot.
+    // A poll far beyond the test: only the webhook change may make them claimable.
+    bed.deliver({ globalConcurrency: 4, perOriginConcurrency: 1, timeoutMs: 20_000, pollIntervalMs: 60_000, shutdownTimeoutMs: 0 });
+    await slow.waitForRequests(1);
+
+    const before = Date.now();
+    await bed.app.commands.setWebhook(workerId, `${fast.url}/moved`);
+    const requests = await fast.waitForRequests(2, 10_000);
+    expect(requests[1]!.receivedAt - before).toBeLessThan(5_000);
+    expect(requests.map((q) => q.path)).toEqual(['/moved', '/moved']);
+    expect(slow.requests).toHaveLength(1);
+    await untilCommitted(bed.app, () => executions(bed.app, workerId).length === 2, 10_000, 'both moved deliveries recorded');
+  });
+});
+
 describe('removing the webhook ends pending deliveries', () => {
   /** Resolves once the delivery's stream ends with DeliveryDropped. */
   const dropped = (deliveryId: string) =>
