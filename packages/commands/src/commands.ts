@@ -8,14 +8,12 @@ import {
   workerDecider,
   type Decider,
   type RecordDelivery,
-  type ScheduleDelivery,
   type WebhookSecrets,
 } from '@handinger-webhooks/domain';
 import type { EventStore } from '@handinger-webhooks/event-store';
 import type { ApiKeyRow, ReadModels, WebhookRow, WorkerRow } from '@handinger-webhooks/projections';
 import { cachedHandle } from './cached-handle.js';
 import { GroupCommit } from './group-commit.js';
-import { handle } from './handle.js';
 import { StreamStateCache } from './stream-state-cache.js';
 import { generateApiKey, generateWebhookSecrets, hashApiKey } from './secrets.js';
 
@@ -225,20 +223,28 @@ export class Commands {
 
   /** Opens a delivery for a task completion under the webhook generation it was accepted with. */
   scheduleDelivery(request: { workerId: string; taskId: string; webhookGeneration: number }): Promise<string> {
-    return this.commit.run(() => this.openDelivery(request, (streamId, command) => this.execute(deliveryDecider, streamId, command)));
+    return this.commit.run(() => this.openDelivery(request, true));
   }
 
   /** The synchronous form, for a caller already inside a transaction (the scheduler, with its checkpoint). */
   scheduleDeliveryNow(request: { workerId: string; taskId: string; webhookGeneration: number }): string {
-    return this.openDelivery(request, (streamId, command) => handle(this.store, deliveryDecider, streamId, command));
+    return this.openDelivery(request, false);
   }
 
-  private openDelivery(
-    request: { workerId: string; taskId: string; webhookGeneration: number },
-    run: (streamId: string, command: ScheduleDelivery) => unknown,
-  ): string {
+  /**
+   * A freshly minted delivery id names a stream nobody has written, so it is
+   * decided from the initial state without reading it (a collision would still
+   * hit the unique index). Inside GroupCommit the new state is cached too.
+   */
+  private openDelivery(request: { workerId: string; taskId: string; webhookGeneration: number }, inGroupCommit: boolean): string {
     const deliveryId = this.ids.deliveryId();
-    run(streams.delivery(deliveryId), { type: 'ScheduleDelivery', deliveryId, ...request, now: this.now() });
+    const streamId = streams.delivery(deliveryId);
+    const initial = deliveryDecider.initialState();
+    const events = deliveryDecider.decide({ type: 'ScheduleDelivery', deliveryId, ...request, now: this.now() }, initial);
+    this.store.append(streamId, events, 0, { versionIsKnown: true });
+    if (inGroupCommit) {
+      this.cache.stage(streamId, { decider: deliveryDecider, version: events.length, state: events.reduce(deliveryDecider.evolve, initial) });
+    }
     return deliveryId;
   }
 
