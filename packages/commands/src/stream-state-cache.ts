@@ -19,47 +19,58 @@ export interface CachedStream {
  */
 export class StreamStateCache {
   private readonly committed = new Map<string, CachedStream>();
-  /** Commands of the current batch that succeeded (visible inside the batch's transaction). `null`: forgotten. */
-  private readonly batch = new Map<string, CachedStream | null>();
-  /** The command running now. */
-  private readonly item = new Map<string, CachedStream | null>();
+  /** Writes of the current batch's transaction, visible inside it. `null`: forgotten. */
+  private readonly pending = new Map<string, CachedStream | null>();
+  /** What the running command overwrote in `pending`, to put back if it rolls back. */
+  private readonly undo: [string, CachedStream | null | undefined][] = [];
 
   constructor(private readonly capacity = 50_000) {}
 
   get(streamId: string): CachedStream | undefined {
-    const staged = this.item.has(streamId) ? this.item.get(streamId) : this.batch.has(streamId) ? this.batch.get(streamId) : undefined;
+    const staged = this.pending.get(streamId);
     if (staged === null) return undefined;
     return staged ?? this.committed.get(streamId);
   }
 
   /** Records what the running command left the stream at. */
   stage(streamId: string, entry: CachedStream): void {
-    this.item.set(streamId, entry);
+    this.write(streamId, entry);
   }
 
   /** Drops a stream's entry (it turned out stale). */
   forget(streamId: string): void {
-    this.item.set(streamId, null);
+    this.write(streamId, null);
   }
 
-  /** The running command's writes join the batch (its savepoint was released). */
+  private write(streamId: string, entry: CachedStream | null): void {
+    this.undo.push([streamId, this.pending.get(streamId)]);
+    this.pending.set(streamId, entry);
+  }
+
+  /** The running command's writes stay with the batch (its savepoint was released). */
   commandSucceeded(): void {
-    for (const [id, entry] of this.item) this.batch.set(id, entry);
-    this.item.clear();
+    this.undo.length = 0;
   }
 
   /** The running command rolled back to its savepoint: its writes never happened. */
   commandFailed(): void {
-    this.item.clear();
+    for (let i = this.undo.length - 1; i >= 0; i--) {
+      const [streamId, previous] = this.undo[i]!;
+      if (previous === undefined) this.pending.delete(streamId);
+      else this.pending.set(streamId, previous);
+    }
+    this.undo.length = 0;
   }
 
   /** The batch's transaction committed: its writes are now the log's truth. */
   batchCommitted(): void {
-    for (const [id, entry] of this.batch) {
+    for (const [id, entry] of this.pending) {
       this.committed.delete(id);
       if (entry !== null) this.committed.set(id, entry);
     }
-    this.batch.clear();
+    this.pending.clear();
+    this.undo.length = 0;
+    if (this.committed.size <= this.capacity) return;
     for (const id of this.committed.keys()) {
       if (this.committed.size <= this.capacity) break;
       this.committed.delete(id);
@@ -68,7 +79,7 @@ export class StreamStateCache {
 
   /** The batch's transaction rolled back. */
   batchFailed(): void {
-    this.batch.clear();
-    this.item.clear();
+    this.pending.clear();
+    this.undo.length = 0;
   }
 }
