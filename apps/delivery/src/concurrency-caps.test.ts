@@ -1,25 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startReceiver, type Receiver, type ReceiverOptions } from '@handinger-webhooks/testing';
-import { completeTask, createTestBed, executions, queueSize, untilCommitted, workerWithWebhook, type TestBed } from './test-support/fixture.js';
+import { describe, expect, it } from 'vitest';
+import { completeTask, executions, queueSize, untilCommitted, workerWithWebhook, type TestBed, useTestBed } from './test-support/fixture.js';
 
 let bed: TestBed;
-let receivers: Receiver[];
-
-beforeEach(async () => {
-  bed = await createTestBed();
-  receivers = [];
-});
-
-afterEach(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
-  await bed.close();
-});
-
-async function receiver(handler?: Parameters<typeof startReceiver>[0], options?: ReceiverOptions): Promise<Receiver> {
-  const r = await startReceiver(handler, options);
-  receivers.push(r);
-  return r;
-}
+const { receiver } = useTestBed((created) => (bed = created));
 
 describe('bounded concurrency', () => {
   it('a receiver that never answers does not delay deliveries to another origin', async () => {

@@ -1,36 +1,19 @@
 import { Webhook } from 'standardwebhooks';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deliveryPayloadSchema, streams, type TaskCompleted } from '@handinger-webhooks/contracts';
-import { startReceiver, type Receiver } from '@handinger-webhooks/testing';
 import {
   closedPort,
   completeTask,
-  createTestBed,
-  executions,
+    executions,
   queueSize,
   waitForExecutions,
   workerWithWebhook,
   type TestBed,
+  useTestBed,
 } from './test-support/fixture.js';
 
 let bed: TestBed;
-let receivers: Receiver[];
-
-beforeEach(async () => {
-  bed = await createTestBed();
-  receivers = [];
-});
-
-afterEach(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
-  await bed.close();
-});
-
-async function receiver(...args: Parameters<typeof startReceiver>): Promise<Receiver> {
-  const r = await startReceiver(...args);
-  receivers.push(r);
-  return r;
-}
+const { receiver } = useTestBed((created) => (bed = created));
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -1,26 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startReceiver, type Receiver } from '@handinger-webhooks/testing';
+import { describe, expect, it } from 'vitest';
+import type { Receiver } from '@handinger-webhooks/testing';
 import type { Resolver } from './ssrf-guard.js';
-import { completeTask, createTestBed, waitForExecutions, workerWithWebhook, type TestBed } from './test-support/fixture.js';
+import { completeTask, waitForExecutions, workerWithWebhook, type TestBed, useTestBed } from './test-support/fixture.js';
 
 let bed: TestBed;
-let receivers: Receiver[];
-
-beforeEach(async () => {
-  bed = await createTestBed();
-  receivers = [];
-});
-
-afterEach(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
-  await bed.close();
-});
-
-async function receiver(host?: string): Promise<Receiver> {
-  const r = await startReceiver(undefined, host ? { host } : {});
-  receivers.push(r);
-  return r;
-}
+const started = useTestBed((created) => (bed = created));
+const receiver = (host?: string): Promise<Receiver> => started.receiver(undefined, host ? { host } : {});
 
 /** Sends one completion to `url` in strict mode and returns its execution. */
 async function attemptIn(strict: { url: string; resolve?: Resolver }) {

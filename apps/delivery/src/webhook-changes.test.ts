@@ -1,35 +1,19 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startReceiver, type Receiver, type Reply } from '@handinger-webhooks/testing';
+import { describe, expect, it } from 'vitest';
+import type { Reply } from '@handinger-webhooks/testing';
 import {
   completeTask,
-  createTestBed,
-  deliveryEvents,
+    deliveryEvents,
   executions,
   queueSize,
   untilCommitted,
   waitForExecutions,
   workerWithWebhook,
   type TestBed,
+  useTestBed,
 } from './test-support/fixture.js';
 
 let bed: TestBed;
-let receivers: Receiver[];
-
-beforeEach(async () => {
-  bed = await createTestBed();
-  receivers = [];
-});
-
-afterEach(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
-  await bed.close();
-});
-
-async function receiver(handler?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
-  const r = await startReceiver(handler);
-  receivers.push(r);
-  return r;
-}
+const { receiver } = useTestBed((created) => (bed = created));
 
 /** A reply the test releases when it is ready: the attempt stays in flight until then. */
 function gate(): { reply: Promise<Reply>; open(reply: Reply): void } {

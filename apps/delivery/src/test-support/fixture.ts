@@ -1,6 +1,7 @@
 import { openApplication, type Application } from '@handinger-webhooks/commands';
 import { streams, type TaskStatus, type WebhookExecution } from '@handinger-webhooks/contracts';
-import { createTempDir } from '@handinger-webhooks/testing';
+import { afterEach, beforeEach } from 'vitest';
+import { createTempDir, startReceiver, type Receiver } from '@handinger-webhooks/testing';
 import { startDelivery, type DeliveryInternals, type DeliveryService } from '../delivery-service.js';
 import type { DeliveryOptions } from '../options.js';
 
@@ -157,4 +158,29 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/**
+ * Registers the hooks every delivery test file needs: a fresh test bed
+ * before each test (handed to `assign`), and after it the receivers started
+ * through the returned `receiver` closed and the bed torn down.
+ */
+export function useTestBed(assign: (bed: TestBed) => void): { receiver: typeof startReceiver } {
+  const receivers: Receiver[] = [];
+  let current: TestBed | undefined;
+  beforeEach(async () => {
+    current = await createTestBed();
+    assign(current);
+  });
+  afterEach(async () => {
+    await Promise.all(receivers.splice(0).map((r) => r.close()));
+    await current?.close();
+  });
+  return {
+    receiver: async (...args) => {
+      const started = await startReceiver(...args);
+      receivers.push(started);
+      return started;
+    },
+  };
 }
