@@ -111,6 +111,7 @@ export class Claimer {
   private readonly statements = new Map<string, Statement<[DueParams], DueRow>>();
   private readonly nextDue: Statement<[number], { at: number | null }>;
   private readonly nextLeaseExpiry: Statement<[string, string, string, number], { at: number | null }>;
+  private readonly purgeLapsed: Statement<[string, string, number]>;
   private readonly workersOn: Statement<[string, string], { worker_id: string }>;
   private readonly webhookNow: Statement<[string], WebhookNow>;
   private readonly leases: Leases;
@@ -153,6 +154,7 @@ export class Claimer {
        WHERE worker_id IN (SELECT value FROM json_each(?)) AND origin IN (SELECT value FROM json_each(?))`,
     );
     this.webhookNow = db.prepare(`SELECT url, token, signing_secret FROM ${w} WHERE worker_id = ?`);
+    this.purgeLapsed = db.prepare(`DELETE FROM leases WHERE name >= ? AND name < ? AND expires_at < ?`);
     this.leases = new Leases(db);
   }
 
@@ -394,6 +396,15 @@ export class Claimer {
     });
     this.notifications.delete(deliveryId);
     this.onDropped(deliveryId, reason);
+  }
+
+  /**
+   * Deletes delivery leases that lapsed more than `graceMs` ago: a process
+   * killed mid-attempt never releases its leases, and lapsed ones claim
+   * nothing, so they would only pile up. Returns how many went.
+   */
+  purgeLapsedLeases(now: number, graceMs = 60_000): number {
+    return this.purgeLapsed.run(LEASE_PREFIX, LEASE_PREFIX.slice(0, -1) + ';', now - graceMs).changes;
   }
 
   /** Gives up this process's claim on an attempt (call inside the transaction that records it). */

@@ -13,6 +13,8 @@ import { Sender } from './sender.js';
 import { signWebhook } from './signature.js';
 import type { Resolver } from './ssrf-guard.js';
 
+/** How often lapsed delivery leases of killed processes are deleted (on a poll, so never more often than that). */
+const LEASE_PURGE_INTERVAL_MS = 5 * 60_000;
 const HTTP_GONE = 410;
 
 /** Notifications (body and title, a few hundred bytes each) kept for pending deliveries. */
@@ -87,6 +89,7 @@ class DeliveryLoop implements DeliveryService {
   /** When `timer` fires (epoch ms). */
   private timerAt = Number.POSITIVE_INFINITY;
   private pumpScheduled = false;
+  private lastLeasePurge = Number.NEGATIVE_INFINITY;
   private stopping = false;
   private abandoned = false;
   private stopped: Promise<void> | undefined;
@@ -144,8 +147,22 @@ class DeliveryLoop implements DeliveryService {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
     this.claimer.invalidate();
+    this.purgeLapsedLeases();
     this.pump();
   };
+
+  /** At most every few minutes, on a poll: the housekeeping of leases left by killed processes. */
+  private purgeLapsedLeases(): void {
+    const now = Date.now();
+    if (now - this.lastLeasePurge < LEASE_PURGE_INTERVAL_MS) return;
+    this.lastLeasePurge = now;
+    try {
+      const purged = this.claimer.purgeLapsedLeases(now);
+      if (purged > 0) this.logger.info({ purged }, 'purged lapsed delivery leases');
+    } catch (error) {
+      this.logger.warn({ err: errorText(error) }, 'purging lapsed delivery leases failed; trying again later');
+    }
+  }
 
   /** Makes sure the loop wakes up by `at` (an earlier wake-up already set stands: it looks again then). */
   private wakeBy(at: number): void {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startReceiver, type Receiver } from '@handinger-webhooks/testing';
+import { startReceiver, waitFor, type Receiver } from '@handinger-webhooks/testing';
 import { startDelivery } from './delivery-service.js';
 import { completeTask, createTestBed, executions, waitForExecutions, workerWithWebhook, type TestBed } from './test-support/fixture.js';
 
@@ -110,5 +110,17 @@ describe('graceful stop', () => {
     expect(Date.now() - before).toBeLessThan(2_000);
     expect(executions(bed.app, workerId)).toHaveLength(0);
     expect(leases(bed)).toHaveLength(1);
+  });
+
+  it('deletes delivery leases that lapsed long ago (a killed process never releases them), on its first poll', async () => {
+    const now = Date.now();
+    const insert = bed.app.db.prepare('INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)');
+    insert.run('delivery:msg_long_gone', 'dead-process', now - 3_600_000);
+    insert.run('delivery:msg_just_lapsed', 'dead-process', now - 1_000);
+    insert.run('delivery:msg_live', 'other-process', now + 60_000);
+    insert.run('read-models:rebuild', 'dead-process', now - 3_600_000); // not ours to clean
+    bed.deliver({ pollIntervalMs: 10 });
+    await waitFor(() => !leases(bed).some((lease) => lease.name === 'delivery:msg_long_gone'));
+    expect(leases(bed).map((lease) => lease.name).sort()).toEqual(['delivery:msg_just_lapsed', 'delivery:msg_live', 'read-models:rebuild']);
   });
 });
