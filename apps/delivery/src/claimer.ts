@@ -1,6 +1,5 @@
 import { streams, type TaskCompleted } from '@handinger-webhooks/contracts';
-import { handle, type Application } from '@handinger-webhooks/commands';
-import { deliveryDecider } from '@handinger-webhooks/domain';
+import type { Application } from '@handinger-webhooks/commands';
 import { Leases } from '@handinger-webhooks/event-store';
 import { LIVE_TABLES } from '@handinger-webhooks/projections';
 import type { Statement } from 'better-sqlite3';
@@ -110,13 +109,9 @@ export class Claimer {
   /** Statements by shape (see `dueSql`), prepared on first use. */
   private readonly statements = new Map<string, Statement<[DueParams], DueRow>>();
   private readonly nextDue: Statement<[number], { at: number | null }>;
-  private readonly nextLeaseExpiry: Statement<[string, string, string, number], { at: number | null }>;
-  private readonly purgeLapsed: Statement<[string, string, number]>;
   private readonly workersOn: Statement<[string, string], { worker_id: string }>;
   private readonly webhookNow: Statement<[string], WebhookNow>;
   private readonly leases: Leases;
-  private readonly completion: Statement<[string], { data: string }>;
-  private readonly leaseEnd = LEASE_PREFIX.slice(0, -1) + String.fromCharCode(LEASE_PREFIX.charCodeAt(LEASE_PREFIX.length - 1) + 1);
   /** The last full query filled its LIMIT: more is probably due, so skip the probe read. */
   private backlog = true;
   /** Whether the next claim must look at every origin (see the class comment). */
@@ -143,18 +138,12 @@ export class Claimer {
     private readonly onDropped: (deliveryId: string, reason: string) => void,
   ) {
     const db = app.db;
-    this.completion = db.prepare(`SELECT data FROM events WHERE stream_id = ? AND stream_position = 1 AND type = 'TaskCompleted'`);
     this.nextDue = db.prepare(`SELECT MIN(due_at) AS at FROM ${q} WHERE due_at > ?`);
-    // Other owners' live leases: when they lapse, their attempts become claimable here.
-    this.nextLeaseExpiry = db.prepare(
-      `SELECT MIN(expires_at) AS at FROM leases WHERE name >= ? AND name < ? AND owner <> ? AND expires_at > ?`,
-    );
     this.workersOn = db.prepare(
       `SELECT worker_id FROM ${w}
        WHERE worker_id IN (SELECT value FROM json_each(?)) AND origin IN (SELECT value FROM json_each(?))`,
     );
     this.webhookNow = db.prepare(`SELECT url, token, signing_secret FROM ${w} WHERE worker_id = ?`);
-    this.purgeLapsed = db.prepare(`DELETE FROM leases WHERE name >= ? AND name < ? AND expires_at < ?`);
     this.leases = new Leases(db);
   }
 
@@ -379,9 +368,9 @@ export class Claimer {
   private notificationOf(deliveryId: string, taskId: string): Notification | undefined {
     let notification = this.notifications.get(deliveryId);
     if (notification === undefined) {
-      const row = this.completion.get(streams.task(taskId));
-      if (row === undefined) return undefined;
-      notification = notificationOf(JSON.parse(row.data) as TaskCompleted['data']);
+      const [completed] = this.app.store.readStream<TaskCompleted>(streams.task(taskId));
+      if (completed === undefined) return undefined;
+      notification = notificationOf(completed.data);
       this.notifications.put(deliveryId, notification);
     }
     return notification;
@@ -389,22 +378,14 @@ export class Claimer {
 
   /** Ends a pending delivery that can no longer be attempted. */
   private drop(deliveryId: string, reason: string): void {
-    handle(this.app.store, deliveryDecider, streams.delivery(deliveryId), {
-      type: 'DropDelivery',
-      deliveryId,
-      now: new Date().toISOString(),
-    });
+    this.app.commands.dropDeliveryNow(deliveryId);
     this.notifications.delete(deliveryId);
     this.onDropped(deliveryId, reason);
   }
 
-  /**
-   * Deletes delivery leases that lapsed more than `graceMs` ago: a process
-   * killed mid-attempt never releases its leases, and lapsed ones claim
-   * nothing, so they would only pile up. Returns how many went.
-   */
+  /** Deletes delivery leases that lapsed over `graceMs` ago (left by killed processes). Returns how many went. */
   purgeLapsedLeases(now: number, graceMs = 60_000): number {
-    return this.purgeLapsed.run(LEASE_PREFIX, LEASE_PREFIX.slice(0, -1) + ';', now - graceMs).changes;
+    return this.leases.purgeLapsed(LEASE_PREFIX, now - graceMs);
   }
 
   /** Gives up this process's claim on an attempt (call inside the transaction that records it). */
@@ -422,7 +403,8 @@ export class Claimer {
     const cached = this.wake;
     if (cached !== null && now - cached.readAt < maxAgeMs && (cached.at === null || cached.at > now)) return cached.at;
     const due = this.nextDue.get(now)?.at ?? null;
-    const lease = this.nextLeaseExpiry.get(LEASE_PREFIX, this.leaseEnd, this.owner, now)?.at ?? null;
+    // Other owners' live leases: when they lapse, their attempts become claimable here.
+    const lease = this.leases.nextExpiry(LEASE_PREFIX, this.owner, now);
     const at = due === null ? lease : lease === null ? due : Math.min(due, lease);
     this.wake = { at, readAt: now };
     return at;

@@ -1,17 +1,14 @@
 import type { TaskCompleted } from '@handinger-webhooks/contracts';
 import type { Application } from '@handinger-webhooks/commands';
-import { Checkpoints } from '@handinger-webhooks/event-store';
+import { Checkpoints, type RecordedEvent } from '@handinger-webhooks/event-store';
 import type { WebhookRow } from '@handinger-webhooks/projections';
 import { notificationOf, type Notification, type NotificationCache } from './notifications.js';
-import type { Statement } from 'better-sqlite3';
 
 /** The durable position of the scheduler in the log. */
 export const SCHEDULER_CHECKPOINT = 'delivery-scheduler';
 
-/** Not the delivery app's own bookkeeping (most of the log while deliveries run, and nothing the scheduler acts on). */
-const NOT_BOOKKEEPING = `type <> 'DeliveryAttempted' AND type <> 'DeliveryScheduled' AND type <> 'DeliveryDropped'`;
-
-type ScanRow = { global_position: number; type: string; data: string | null };
+/** The delivery app's own bookkeeping: most of the log while deliveries run, and nothing the scheduler acts on. */
+const BOOKKEEPING = ['DeliveryAttempted', 'DeliveryScheduled', 'DeliveryDropped'];
 
 /** What one call of `runBatch` did and saw. */
 export interface SchedulerBatch {
@@ -27,6 +24,8 @@ export interface SchedulerBatch {
    */
   changed: boolean;
 }
+
+const isCompletion = (event: RecordedEvent): event is RecordedEvent<TaskCompleted> => event.type === 'TaskCompleted';
 
 /** Event types after which any pending attempt may have become claimable or droppable. */
 const changesWhatIsClaimable = (type: string): boolean => type.startsWith('Webhook') || type === 'WorkerDeleted';
@@ -44,8 +43,7 @@ const changesWhatIsClaimable = (type: string): boolean => type.startsWith('Webho
  * set afterwards, or removed and set again since, is a newer generation.
  *
  * Most of the log is delivery bookkeeping, so the scan runs outside any
- * transaction, reads types only and the data of completions only, and
- * resumes from the position it reached in memory (events below the head are
+ * transaction, leaves bookkeeping events out inside SQLite, and resumes from the position it reached in memory (events below the head are
  * immutable). The write lock is taken only for a batch holding a completion,
  * or to persist a long stretch without any (`checkpointEvery`), so a
  * restart rescans little. It also reports webhook changes it passes, for the
@@ -53,7 +51,6 @@ const changesWhatIsClaimable = (type: string): boolean => type.startsWith('Webho
  */
 export class Scheduler {
   private readonly checkpoints: Checkpoints;
-  private readonly scan: Statement<[number, number, number], ScanRow>;
   /** Everything up to here was looked at (and handled durably, or verified to hold no completion). */
   private scanned = -1;
   /** The checkpoint as last read or written. */
@@ -71,11 +68,6 @@ export class Scheduler {
     private readonly notifications?: NotificationCache,
   ) {
     this.checkpoints = new Checkpoints(app.db);
-    this.scan = app.db.prepare(
-      `SELECT global_position, type, CASE type WHEN 'TaskCompleted' THEN data END AS data FROM events
-       WHERE global_position > ? AND global_position <= ? AND ${NOT_BOOKKEEPING}
-       ORDER BY global_position LIMIT ?`,
-    );
   }
 
   /** Handles the next batch of the log after the position reached. */
@@ -88,16 +80,12 @@ export class Scheduler {
       this.scanned = this.persisted = this.checkpoints.get(SCHEDULER_CHECKPOINT);
     }
     if (head <= this.scanned) return { scheduled: 0, more: false, origins, changed: false };
-    const rows = this.scan.all(this.scanned, head, this.batchSize);
-    const more = rows.length === this.batchSize;
-    const upTo = more ? rows[rows.length - 1]!.global_position : head;
-    let changed = false;
-    let completions = 0;
-    for (const row of rows) {
-      if (row.data !== null) completions++;
-      else if (changesWhatIsClaimable(row.type)) changed = true;
-    }
-    if (completions === 0) {
+    const events = store.readAllExcept(this.scanned, head, this.batchSize, BOOKKEEPING);
+    const more = events.length === this.batchSize;
+    const upTo = more ? events[events.length - 1]!.globalPosition : head;
+    const completions = events.filter(isCompletion);
+    const changed = events.some((event) => changesWhatIsClaimable(event.type));
+    if (completions.length === 0) {
       this.scanned = upTo;
       if (upTo - this.persisted >= this.checkpointEvery) this.persist(upTo);
       return { scheduled: 0, more, origins, changed };
@@ -107,7 +95,7 @@ export class Scheduler {
       // Another process's scheduler may be ahead: never handle an event twice.
       const from = this.checkpoints.get(SCHEDULER_CHECKPOINT);
       const webhooks = new Map<string, WebhookRow | undefined>();
-      for (const row of rows) if (row.data !== null && row.global_position > from) this.schedule(row, origins, webhooks, opened);
+      for (const completion of completions) if (completion.globalPosition > from) this.schedule(completion, origins, webhooks, opened);
       this.checkpoints.set(SCHEDULER_CHECKPOINT, Math.max(from, upTo));
       return opened.length;
     });
@@ -126,15 +114,20 @@ export class Scheduler {
   }
 
   /** Opens the completion's delivery if its webhook was configured when it was accepted. */
-  private schedule(row: ScanRow, origins: Set<string>, webhooks: Map<string, WebhookRow | undefined>, opened: [string, Notification][]): void {
-    const task = JSON.parse(row.data!) as TaskCompleted['data'];
+  private schedule(
+    completion: RecordedEvent<TaskCompleted>,
+    origins: Set<string>,
+    webhooks: Map<string, WebhookRow | undefined>,
+    opened: [string, Notification][],
+  ): void {
+    const task = completion.data;
     let webhook = webhooks.get(task.workerId);
     if (webhook === undefined && !webhooks.has(task.workerId)) {
       // Scheduling changes no webhook: one read per worker per batch.
       webhook = this.app.readModels.webhook(task.workerId);
       webhooks.set(task.workerId, webhook);
     }
-    if (webhook === undefined || webhook.generation >= row.global_position) return;
+    if (webhook === undefined || webhook.generation >= completion.globalPosition) return;
     const deliveryId = this.app.commands.scheduleDeliveryNow({ workerId: task.workerId, taskId: task.taskId, webhookGeneration: webhook.generation });
     origins.add(webhook.origin);
     opened.push([deliveryId, notificationOf(task)]);

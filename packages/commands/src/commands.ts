@@ -7,12 +7,14 @@ import {
   webhookDecider,
   workerDecider,
   type Decider,
+  type DropDelivery,
   type RecordDelivery,
   type WebhookSecrets,
 } from '@handinger-webhooks/domain';
 import type { EventStore } from '@handinger-webhooks/event-store';
 import type { ApiKeyRow, ReadModels, WebhookRow, WorkerRow } from '@handinger-webhooks/projections';
 import { cachedHandle } from './cached-handle.js';
+import { handle } from './handle.js';
 import { GroupCommit } from './group-commit.js';
 import { StreamStateCache } from './stream-state-cache.js';
 import { generateApiKey, generateWebhookSecrets, hashApiKey } from './secrets.js';
@@ -263,7 +265,14 @@ export class Commands {
   /** Ends a pending delivery whose webhook is gone. */
   dropDelivery(deliveryId: string): Promise<void> {
     return this.commit.run(() => {
-      this.execute(deliveryDecider, streams.delivery(deliveryId), { type: 'DropDelivery', deliveryId, now: this.now() });
+      this.execute(deliveryDecider, streams.delivery(deliveryId), this.dropCommand(deliveryId));
     });
   }
+
+  /** The synchronous form, for a caller already inside a transaction (the delivery app's claim). */
+  dropDeliveryNow(deliveryId: string): void {
+    handle(this.store, deliveryDecider, streams.delivery(deliveryId), this.dropCommand(deliveryId));
+  }
+
+  private dropCommand = (deliveryId: string): DropDelivery => ({ type: 'DropDelivery', deliveryId, now: this.now() });
 }

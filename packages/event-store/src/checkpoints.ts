@@ -28,30 +28,54 @@ export class Checkpoints {
   }
 }
 
+/** The end of the name range of a prefix: every name that starts with `prefix` sorts in [prefix, end). */
+const prefixEnd = (prefix: string): string => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+
 /**
  * Time-limited claims on units of work (e.g. one delivery attempt). A lease
- * is taken only if free or expired, so when a process dies mid-work its
- * claims lapse and another process picks the work up.
+ * is taken only if free, expired, or already held by the same owner (which
+ * extends it), so when a process dies mid-work its claims lapse and another
+ * process picks the work up.
  */
 export class Leases {
   private readonly acquireStatement: Statement<[string, string, number, number]>;
   private readonly releaseStatement: Statement<[string, string]>;
+  private readonly nextExpiryStatement: Statement<[string, string, string, number], { at: number | null }>;
+  private readonly purgeStatement: Statement<[string, string, number]>;
 
   constructor(db: SqliteDatabase) {
     this.acquireStatement = db.prepare(
       `INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-       WHERE leases.expires_at <= ?`,
+       WHERE leases.expires_at <= ? OR leases.owner = excluded.owner`,
     );
     this.releaseStatement = db.prepare('DELETE FROM leases WHERE name = ? AND owner = ?');
+    this.nextExpiryStatement = db.prepare(
+      'SELECT MIN(expires_at) AS at FROM leases WHERE name >= ? AND name < ? AND owner <> ? AND expires_at > ?',
+    );
+    this.purgeStatement = db.prepare('DELETE FROM leases WHERE name >= ? AND name < ? AND expires_at < ?');
   }
 
-  /** Claims `name` for `owner` until `nowMs + ttlMs`; false when someone else holds a live lease. */
+  /** Claims (or extends) `name` for `owner` until `nowMs + ttlMs`; false when another owner holds a live lease. */
   tryAcquire(name: string, owner: string, ttlMs: number, nowMs: number): boolean {
     return this.acquireStatement.run(name, owner, nowMs + ttlMs, nowMs).changes === 1;
   }
 
   release(name: string, owner: string): void {
     this.releaseStatement.run(name, owner);
+  }
+
+  /** When the first live lease named `prefix…` of another owner lapses (its work becomes claimable), or `null`. */
+  nextExpiry(prefix: string, exceptOwner: string, nowMs: number): number | null {
+    return this.nextExpiryStatement.get(prefix, prefixEnd(prefix), exceptOwner, nowMs)?.at ?? null;
+  }
+
+  /**
+   * Deletes leases named `prefix…` that lapsed before `beforeMs`: a process
+   * killed mid-work never releases its leases, and lapsed ones hold nothing,
+   * so they would only pile up. Returns how many went.
+   */
+  purgeLapsed(prefix: string, beforeMs: number): number {
+    return this.purgeStatement.run(prefix, prefixEnd(prefix), beforeMs).changes;
   }
 }

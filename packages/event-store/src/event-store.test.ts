@@ -163,12 +163,18 @@ describe('EventStore', () => {
     expect(heads).toEqual([2]);
   });
 
-  it('streams the whole log in batches', () => {
-    for (let i = 0; i < 25; i++) store.append(`s${i % 3}`, [event(i)], 'any');
-    const batches = [...store.iterateAll(0, 10)];
-    expect(batches.map((b) => b.length)).toEqual([10, 10, 5]);
-    expect(batches.flat().map((e) => e.globalPosition)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
-    expect([...store.iterateAll(20, 10)].flat().map((e) => e.globalPosition)).toEqual([21, 22, 23, 24, 25]);
+  it('reads the log in pages, and leaves out excluded types inside SQLite', () => {
+    for (let i = 0; i < 25; i++) store.append(`s${i % 3}`, [{ type: i % 5 === 0 ? 'Kept' : 'Noise', data: { n: i } }], 'any');
+    expect(store.readAll(20, 10).map((e) => e.globalPosition)).toEqual([21, 22, 23, 24, 25]);
+    expect(store.readAllExcept(0, 25, 10, ['Noise']).map((e) => [e.globalPosition, e.data])).toEqual([
+      [1, { n: 0 }],
+      [6, { n: 5 }],
+      [11, { n: 10 }],
+      [16, { n: 15 }],
+      [21, { n: 20 }],
+    ]);
+    expect(store.readAllExcept(6, 16, 2, ['Noise']).map((e) => e.globalPosition)).toEqual([11, 16]);
+    expect(store.readAllExcept(0, 25, 10, [])).toHaveLength(10);
   });
 
   it('refuses to edit or delete the log', () => {

@@ -94,6 +94,7 @@ export class EventStore {
     insert: Statement<[string, number, string, string, string, string]>;
     readStream: Statement<[string], EventRow>;
     readAll: Statement<[number, number], EventRow>;
+    readAllExcept: Statement<[number, number, string, number], EventRow>;
     head: Statement<[], { position: number | null }>;
   };
 
@@ -109,6 +110,11 @@ export class EventStore {
       ),
       readStream: db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_position`),
       readAll: db.prepare(`SELECT ${COLUMNS} FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?`),
+      readAllExcept: db.prepare(
+        `SELECT ${COLUMNS} FROM events
+         WHERE global_position > ? AND global_position <= ? AND type NOT IN (SELECT value FROM json_each(?))
+         ORDER BY global_position LIMIT ?`,
+      ),
       head: db.prepare('SELECT MAX(global_position) AS position FROM events'),
     };
   }
@@ -203,15 +209,13 @@ export class EventStore {
     return this.statements.readAll.all(after, limit).map(toRecorded);
   }
 
-  /** Streams the whole log after `after` in batches; memory stays flat for any log size. */
-  *iterateAll(after = 0, batchSize = 5_000): Generator<RecordedEvent[]> {
-    let position = after;
-    for (;;) {
-      const batch = this.readAll(position, batchSize);
-      if (batch.length === 0) return;
-      yield batch;
-      position = batch[batch.length - 1]!.globalPosition;
-    }
+  /**
+   * Up to `limit` events in (`after`, `upTo`], in log order, leaving out the
+   * `excludedTypes` inside SQLite (they are neither read nor parsed): a
+   * subscriber's filter over a log mostly made of events it ignores.
+   */
+  readAllExcept(after: number, upTo: number, limit: number, excludedTypes: readonly string[]): RecordedEvent[] {
+    return this.statements.readAllExcept.all(after, upTo, JSON.stringify(excludedTypes), limit).map(toRecorded);
   }
 
   /** The global position of the last event, 0 for an empty log. */

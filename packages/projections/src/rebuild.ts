@@ -58,12 +58,10 @@ export async function rebuildReadModels(db: SqliteDatabase, options: RebuildOpti
   const store = new EventStore(db);
   const leases = new Leases(db);
   const owner = randomUUID();
+  /** Takes the rebuild lease, or extends it: one rebuild per database at a time. */
   const holdLease = () => {
-    if (!leases.tryAcquire(LEASE, owner, LEASE_TTL_MS, Date.now()) && !renew()) throw new RebuildInProgressError();
+    if (!leases.tryAcquire(LEASE, owner, LEASE_TTL_MS, Date.now())) throw new RebuildInProgressError();
   };
-  const renew = () =>
-    db.prepare('UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ?').run(Date.now() + LEASE_TTL_MS, LEASE, owner)
-      .changes === 1;
 
   // Throws RebuildInProgressError, touching nothing, when another process holds the lease.
   db.transaction(() => {
