@@ -4,5 +4,4 @@
  */
 export { createAppRouter, type AppRouter } from './router.js';
 export { createApiHandler } from './http/handler.js';
-export { createOpenApiDocument } from './openapi.js';
 export type { ApiOptions } from './options.js';

@@ -9,8 +9,7 @@ import {
 } from '@handinger-webhooks/contracts';
 import type { z } from 'zod';
 import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
-import type { ApiOptions } from './options.js';
-import { createAppRouter, type AppRouter } from './router.js';
+import type { AppRouter } from './router.js';
 import { restOperations } from './rest-operations.js';
 
 const errorResponse = (description: string) => ({
@@ -75,9 +74,4 @@ export function openApiDocumentFor(appRouter: AppRouter, version: string): OpenA
   const schemas = document.components?.schemas ?? {};
   for (const name of Object.keys(schemas)) if (name.startsWith('error.')) delete schemas[name];
   return document;
-}
-
-/** The OpenAPI document for these options, as `GET /api/openapi.json` serves it. */
-export function createOpenApiDocument(options: ApiOptions): OpenAPIObject {
-  return openApiDocumentFor(createAppRouter(options), options.version);
 }

@@ -211,7 +211,7 @@ export class Commands {
    */
   issueFirstApiKey(request: { organizationId: string; userId: string; name: string; key?: string }): Promise<{ key: string; row: ApiKeyRow } | null> {
     return this.commit.run(() => {
-      if (this.readModels.apiKeyCount() > 0) return null;
+      if (this.readModels.hasApiKeys()) return null;
       return this.issueApiKeyNow({ role: 'user', ...request });
     });
   }

@@ -7,9 +7,6 @@ const ULID = '[0-9A-HJKMNP-TV-Z]{26}';
 const ORG = '[A-Za-z0-9][A-Za-z0-9_-]{0,63}';
 
 const WORKER_ID = new RegExp(`^t_(${ORG})_w_(${ULID})$`);
-const EXECUTION_ID = new RegExp(`^whe_${ULID}$`);
-const API_KEY_ID = new RegExp(`^key_${ULID}$`);
-const DELIVERY_ID = new RegExp(`^msg_${ULID}$`);
 const ORG_ID = new RegExp(`^${ORG}$`);
 
 /** `t_<orgId>_w_<ULID>`, e.g. `t_org_123_w_01HZY2ZJQ8G7K42W2D7WF6V4GM`. */
@@ -21,10 +18,6 @@ export function parseWorkerId(id: string): { organizationId: string; ulid: strin
   return match ? { organizationId: match[1]!, ulid: match[2]! } : null;
 }
 
-export const isWorkerId = (id: string): boolean => WORKER_ID.test(id);
-export const isExecutionId = (id: string): boolean => EXECUTION_ID.test(id);
-export const isApiKeyId = (id: string): boolean => API_KEY_ID.test(id);
-export const isDeliveryId = (id: string): boolean => DELIVERY_ID.test(id);
 export const isOrganizationId = (id: string): boolean => ORG_ID.test(id);
 
 /** Every id the service mints. Injected into command handlers so tests can fix them. */

@@ -20,7 +20,7 @@ const toExecution = (row: ExecutionRow): WebhookExecution => ({
 });
 
 /** The seq range of a page, newest first: page 1 holds the `EXECUTIONS_PAGE_SIZE` highest ranks. */
-export function pageRange(totalCount: number, page: number): { from: number; to: number } {
+function pageRange(totalCount: number, page: number): { from: number; to: number } {
   const to = totalCount - (page - 1) * EXECUTIONS_PAGE_SIZE;
   return { from: Math.max(1, to - EXECUTIONS_PAGE_SIZE + 1), to };
 }
@@ -46,7 +46,7 @@ export class ReadModels {
       apiKeyByHash: db.prepare<[string], ApiKeyRow>(`SELECT * FROM ${t.apiKeys} WHERE key_hash = ?`),
       apiKeyById: db.prepare<[string], ApiKeyRow>(`SELECT * FROM ${t.apiKeys} WHERE id = ?`),
       apiKeys: db.prepare<[], ApiKeyRow>(`SELECT * FROM ${t.apiKeys} ORDER BY created_at, id`),
-      apiKeyCount: db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM ${t.apiKeys}`),
+      anyApiKey: db.prepare<[], { found: 1 }>(`SELECT 1 AS found FROM ${t.apiKeys} LIMIT 1`),
     };
   }
 
@@ -81,7 +81,8 @@ export class ReadModels {
     return this.s.apiKeys.all();
   }
 
-  apiKeyCount(): number {
-    return this.s.apiKeyCount.get()?.n ?? 0;
+  /** Whether any key was ever issued (a new database has none). */
+  hasApiKeys(): boolean {
+    return this.s.anyApiKey.get() !== undefined;
   }
 }

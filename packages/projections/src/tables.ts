@@ -23,5 +23,3 @@ export const LIVE_TABLES: TableSet = {
 export const ASIDE_TABLES: TableSet = Object.fromEntries(
   Object.entries(LIVE_TABLES).map(([key, name]) => [key, `${name}__rebuild`]),
 ) as unknown as TableSet;
-
-export const tableNames = (tables: TableSet): string[] => Object.values(tables);

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TRPCError } from '@trpc/server';
-import { openApiDocumentFor } from '../openapi.js';
 import { resolveServices, type ApiOptions } from '../options.js';
 import { createAppRouter } from '../router.js';
 import { RequestAbortedError } from './read-body.js';
@@ -37,7 +36,10 @@ function requestUrl(req: IncomingMessage): URL | null {
 export function createApiHandler(options: ApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const services = resolveServices(options);
   const appRouter = createAppRouter(options);
-  const document = JSON.stringify(openApiDocumentFor(appRouter, services.version));
+  // Generated on first request: trpc-to-openapi and its dependencies take ~0.1 s to load, at every start otherwise.
+  let document: Promise<string> | undefined;
+  const openApiDocument = () =>
+    (document ??= import('../openapi.js').then(({ openApiDocumentFor }) => JSON.stringify(openApiDocumentFor(appRouter, services.version))));
   const rest = createRestHandler(appRouter, services);
   const trpc = createTrpcHandler(appRouter, services);
 
@@ -46,7 +48,7 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
     if (url === null) return sendError(res, new TRPCError({ code: 'BAD_REQUEST', message: 'Invalid request URL' }));
     const { pathname } = url;
     if (pathname === HEALTH_PATH && isRead(req)) return sendJson(res, 200, { status: 'ok' });
-    if (pathname === OPENAPI_PATH && isRead(req)) return sendJson(res, 200, document);
+    if (pathname === OPENAPI_PATH && isRead(req)) return sendJson(res, 200, await openApiDocument());
     if (pathname !== HEALTH_PATH && under(pathname, REST_PREFIX)) return rest(req, res, url);
     if (under(pathname, TRPC_PREFIX)) return trpc(req, res, url);
     req.resume();

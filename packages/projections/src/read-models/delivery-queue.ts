@@ -3,15 +3,6 @@ import type { RecordedEvent, SqliteDatabase } from '@handinger-webhooks/event-st
 import type { TableSet } from '../tables.js';
 import type { Projection } from './projection.js';
 
-export interface DeliveryQueueRow {
-  due_at: number;
-  delivery_id: string;
-  worker_id: string;
-  task_id: string;
-  attempt: number;
-  webhook_generation: number;
-}
-
 /**
  * Pending attempts with their due time: the durable schedule the delivery app
  * claims from, keyed by (due_at, delivery_id). Each delivery event carries the
