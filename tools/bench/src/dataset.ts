@@ -3,7 +3,6 @@ import { EventStore, migrateEventStore, openDatabase } from '@handinger-webhooks
 import { rebuildReadModels } from '@handinger-webhooks/projections';
 import { join } from 'node:path';
 import type { BenchContext } from './context.js';
-import { fastUlid } from './ulid.js';
 
 /** The organization and user of the bootstrap key (SPEC §2): the paged worker belongs to them so the API can read it. */
 export const BOOTSTRAP_ORG = 'org_local';
@@ -51,7 +50,8 @@ export async function seedDataset(
   try {
     await migrateEventStore(db);
     const store = new EventStore(db, { now: () => new Date(T0) });
-    const ids = createIdGenerator(() => T0);
+    let clockMs = T0;
+    const ids = createIdGenerator(() => clockMs);
     const targetWorkerId = makeWorkerId(BOOTSTRAP_ORG, ids.ulid());
     const others = Array.from({ length: options.otherWorkers }, () => makeWorkerId('org_bench', ids.ulid()));
     const workerIds = [targetWorkerId, ...others];
@@ -89,7 +89,8 @@ export async function seedDataset(
           const workerId = isTarget ? targetWorkerId : others[other++ % others.length]!;
           if (isTarget) target++;
           const startedAtMs = T0 + 60_000 + i * 10;
-          const ulid = fastUlid(startedAtMs);
+          clockMs = startedAtMs;
+          const ulid = ids.ulid();
           const startedAt = new Date(startedAtMs).toISOString();
           const failed = i % 7 === 3;
           const event: DeliveryAttempted = {

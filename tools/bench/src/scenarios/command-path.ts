@@ -1,12 +1,14 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openApplication, type Application, type Commands } from '@handinger-webhooks/commands';
+import { createIdGenerator } from '@handinger-webhooks/contracts';
 import { openCeilingDatabase, rawRecordDeliveries, rawSetWebhooks } from '../ceilings/raw-sqlite.js';
 import type { BenchContext } from '../context.js';
 import { makeRow, type ScenarioResult } from '../result.js';
 import { interleave, pick } from '../runner.js';
 import { latencySummary, perSecond } from '../stats.js';
-import { fastUlid } from '../ulid.js';
+
+const ids = createIdGenerator();
 
 type RecordDeliveryInput = Parameters<Commands['recordDelivery']>[0];
 
@@ -41,7 +43,7 @@ const recordDelivery: Workload = {
       const attempt: RecordDeliveryInput = {
         deliveryId: deliveryIds[i]!,
         attempt: 1,
-        executionId: `whe_${fastUlid(Date.now())}`,
+        executionId: `whe_${ids.ulid()}`,
         startedAt: now,
         durationMs: 12,
         url: RECEIVER_URL,
@@ -57,9 +59,9 @@ const recordDelivery: Workload = {
   async runCeiling(dir, count) {
     const db = await openCeilingDatabase(join(dir, 'ceiling.db'));
     try {
-      const workerId = `t_org_bench_w_${fastUlid(Date.now())}`;
+      const workerId = `t_org_bench_w_${ids.ulid()}`;
       return rawRecordDeliveries(db, count, (i) => {
-        const ulid = fastUlid(Date.now());
+        const ulid = ids.ulid();
         return { deliveryId: `msg_${ulid}`, executionId: `whe_${ulid}`, workerId, url: RECEIVER_URL, taskId: `task_${i}` };
       });
     } finally {
@@ -83,7 +85,7 @@ const setWebhook: Workload = {
     const db = await openCeilingDatabase(join(dir, 'ceiling.db'));
     try {
       return rawSetWebhooks(db, count, (i) => ({
-        workerId: `t_org_bench_w_${fastUlid(Date.now())}`,
+        workerId: `t_org_bench_w_${ids.ulid()}`,
         url: `https://receiver-${i % 10}.example.com/hooks/${i}`,
         origin: `https://receiver-${i % 10}.example.com`,
       }));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openApplication } from '@handinger-webhooks/commands';
+import { createIdGenerator } from '@handinger-webhooks/contracts';
 import { openDatabase } from '@handinger-webhooks/event-store';
 import { ReadModels } from '@handinger-webhooks/projections';
 import { rawPostAll } from '../ceilings/raw-undici.js';
@@ -12,7 +13,8 @@ import { makeRow, type ScenarioResult } from '../result.js';
 import { interleave, pick } from '../runner.js';
 import { serverUnavailable, startServer } from '../server.js';
 import { perSecond } from '../stats.js';
-import { fastUlid } from '../ulid.js';
+
+const ids = createIdGenerator();
 
 /** A task's output of a realistic size (a few hundred bytes of JSON). */
 const OUTPUT = {
@@ -73,7 +75,7 @@ async function productRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl:
     await waitForIdle(server.pid, { windowMs: 300, timeoutMs: 30_000 });
     const readModels = new ReadModels(reader);
     const recorded = () => readModels.executionsPage(workerId, 1).totalCount;
-    const run = fastUlid(Date.now());
+    const run = ids.ulid();
     const ingest = (from: number, n: number) =>
       rawPostAll({
         url: `${server.url}/api/task-completions`,
@@ -144,7 +146,7 @@ async function productRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl:
 async function ceilingRep(receiver: ChildHandle, receiverUrl: string, count: number, concurrency: number, minMs: number) {
   const now = new Date().toISOString();
   const bodies = Array.from({ length: count }, (_, i) => {
-    const c = completion(`t_${BOOTSTRAP_ORG}_w_${fastUlid(Date.now())}`, i, 'ceiling');
+    const c = completion(`t_${BOOTSTRAP_ORG}_w_${ids.ulid()}`, i, 'ceiling');
     return Buffer.from(
       JSON.stringify({
         type: 'task.completed',
@@ -155,7 +157,7 @@ async function ceilingRep(receiver: ChildHandle, receiverUrl: string, count: num
   });
   const token = randomBytes(32).toString('base64url');
   const signature = `v1,${randomBytes(32).toString('base64')}`;
-  const ids = Array.from({ length: count }, () => `msg_${fastUlid(Date.now())}`);
+  const deliveryIds = Array.from({ length: count }, () => `msg_${ids.ulid()}`);
   await receiver.ask({ type: 'reset' }, 'reset-done');
   // The raw side is fast: repeat the same bodies until at least `minMs` have passed, so one repetition is not a few hundred ms of noise.
   let ms = 0;
@@ -170,7 +172,7 @@ async function ceilingRep(receiver: ChildHandle, receiverUrl: string, count: num
         'content-type': 'application/json',
         'user-agent': 'Handinger-Webhooks/0.1.0',
         'x-handinger-token': token,
-        'webhook-id': ids[i]!,
+        'webhook-id': deliveryIds[i]!,
         'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
         'webhook-signature': signature,
       }),
