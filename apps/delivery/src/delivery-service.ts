@@ -108,7 +108,7 @@ class DeliveryLoop implements DeliveryService {
       allowPrivateNetwork: options.allowPrivateNetwork,
       ...(internals.resolve ? { resolve: internals.resolve } : {}),
     });
-    this.scheduler = new Scheduler(app, undefined, undefined, this.notifications);
+    this.scheduler = new Scheduler(app, this.notifications);
     const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
     this.claimer = new Claimer(app, owner, options.timeoutMs + options.leaseMarginMs, options.perOriginConcurrency, this.notifications, (deliveryId, reason) => {
       this.counters.dropped++;

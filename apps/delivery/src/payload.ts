@@ -20,5 +20,5 @@ export function buildPayload(task: TaskCompleted['data']): DeliveryPayload {
   };
 }
 
-/** The bytes sent and signed: serialized once per attempt, so signature and body cannot disagree. */
+/** The bytes sent and signed, serialized once per delivery (see `notificationOf`), so signature and body cannot disagree. */
 export const serializePayload = (payload: DeliveryPayload): Buffer => Buffer.from(JSON.stringify(payload), 'utf8');

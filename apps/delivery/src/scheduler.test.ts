@@ -34,8 +34,8 @@ describe('Scheduler', () => {
     const workerId = await workerWithWebhook(bed.app, 'http://127.0.0.1:9/h');
     const tasks = await Promise.all(Array.from({ length: 10 }, () => completeTask(bed.app, workerId)));
     const second = await bed.openSecondApp();
-    const a = new Scheduler(bed.app, 3);
-    const b = new Scheduler(second, 3);
+    const a = new Scheduler(bed.app, undefined, 3);
+    const b = new Scheduler(second, undefined, 3);
 
     // Interleaved batches of two "processes": the checkpoint is shared and moves with the work.
     let total = 0;
@@ -74,7 +74,7 @@ describe('Scheduler', () => {
     const workerId = await workerWithWebhook(bed.app, 'http://127.0.0.1:9/h');
     await completeTask(bed.app, workerId);
     const checkpoints = new Checkpoints(bed.app.db);
-    const scheduler = new Scheduler(bed.app, 1_000, 5);
+    const scheduler = new Scheduler(bed.app, undefined, 1_000, 5);
     drain(scheduler);
     const afterFirst = checkpoints.get(SCHEDULER_CHECKPOINT);
     expect(afterFirst).toBe(bed.app.store.headPosition() - 1); // its own DeliveryScheduled is after the checkpoint

@@ -57,15 +57,16 @@ export class Scheduler {
   private persisted = -1;
 
   /**
+   * @param notifications where the bodies of the deliveries it opens go, for their claims
    * @param batchSize completions (and other non-bookkeeping events) handled per batch
    * @param checkpointEvery persist the position at least this often (in
    *   events) even when none is a completion, so a restart rescans little
    */
   constructor(
     private readonly app: Application,
+    private readonly notifications?: NotificationCache,
     private readonly batchSize = 1_000,
     private readonly checkpointEvery = 10_000,
-    private readonly notifications?: NotificationCache,
   ) {
     this.checkpoints = new Checkpoints(app.db);
   }
