@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { TRPCError } from '@trpc/server';
+import { MAX_JSON_DEPTH, exceedsJsonDepth } from './json-depth.js';
 import { BodyTooLargeError, MAX_BODY_BYTES, readBody } from './read-body.js';
 
 /** The body as text, or the client error that refuses the request (413). Rethrows an aborted request. */
@@ -14,8 +15,16 @@ export async function readBodyText(req: IncomingMessage): Promise<{ text: string
   }
 }
 
-/** Parses JSON text; a malformed document is a 400 `PARSE_ERROR` naming where it was found. */
+/**
+ * Parses JSON text; a malformed document is a 400 `PARSE_ERROR` naming where
+ * it was found, and one nested deeper than SPEC §3 allows a 400 naming the
+ * limit, refused before it is parsed (so nothing downstream ever recurses
+ * through it).
+ */
 export function parseJson(text: string, where: string): { value: unknown } | { error: TRPCError } {
+  if (exceedsJsonDepth(text)) {
+    return { error: new TRPCError({ code: 'BAD_REQUEST', message: `${where}: JSON must not be nested deeper than ${MAX_JSON_DEPTH} levels` }) };
+  }
   try {
     return { value: JSON.parse(text) as unknown };
   } catch {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TRPCError } from '@trpc/server';
+import { TRPCError } from '@trpc/server';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import { createContextFactory } from '../context.js';
 import type { ApiServices } from '../options.js';
@@ -11,14 +11,34 @@ import { createResponseMeta } from './response-meta.js';
 
 export const TRPC_PREFIX = '/trpc';
 
+/** SPEC §3: a batch of more calls is refused whole, before any of them runs. */
+export const MAX_BATCH_CALLS = 50;
+
+/** The number of calls a tRPC request makes: its comma-separated procedure paths when batched (tRPC splits the decoded path). */
+function callsIn(url: URL): number {
+  if (url.searchParams.get('batch') !== '1') return 1;
+  let path = url.pathname;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // Malformed percent-encoding: tRPC refuses the path itself.
+  }
+  return path.split(',').length;
+}
+
 /**
  * Reads and checks a tRPC request's input before tRPC sees it: the body
- * (1 MiB limit, JSON) or the `input` query parameter of a GET. tRPC would
- * turn a malformed `input` into a 500; here it is a 400 `PARSE_ERROR`.
+ * (1 MiB limit, JSON, nesting depth) or the `input` query parameter of a
+ * GET, and the size of a batch. tRPC would turn a malformed `input` into a
+ * 500; here it is a 400 `PARSE_ERROR`.
  */
 async function checkInput(req: IncomingMessage, url: URL): Promise<{ body: string } | { error: TRPCError }> {
   const read = await readBodyText(req);
   if ('error' in read) return read;
+  const calls = callsIn(url);
+  if (calls > MAX_BATCH_CALLS) {
+    return { error: new TRPCError({ code: 'BAD_REQUEST', message: `batch: must hold at most ${MAX_BATCH_CALLS} calls, got ${calls}` }) };
+  }
   if (req.method === 'GET') {
     const input = url.searchParams.get('input');
     if (input !== null) {
