@@ -28,11 +28,22 @@ describe('blockedReason', () => {
     ['fe80::1', 'fe80::1 is a link-local address'],
     ['::ffff:127.0.0.1', '::ffff:127.0.0.1 is a loopback address'],
     ['64:ff9b::a00:1', '64:ff9b::a00:1 is a private address'],
+    // IPv4-compatible (::/96) and the other non-global IPv6 ranges
+    ['::7f00:1', '::7f00:1 is an IPv4-compatible address embedding 127.0.0.1'],
+    ['::127.0.0.1', '::127.0.0.1 is an IPv4-compatible address embedding 127.0.0.1'],
+    ['::a00:1', '::a00:1 is an IPv4-compatible address embedding 10.0.0.1'],
+    ['::a9fe:a9fe', '::a9fe:a9fe is an IPv4-compatible address embedding 169.254.169.254'],
+    ['::808:808', '::808:808 is an IPv4-compatible address embedding 8.8.8.8'],
+    ['64:ff9b:1::808:808', '64:ff9b:1::808:808 is a local-use NAT64 address'],
+    ['100::1', '100::1 is a discard-only address'],
+    ['2001:db8::1', '2001:db8::1 is a documentation address'],
+    ['5f00::1', '5f00::1 is an SRv6 segment identifier address'],
+    ['4000::1', '4000::1 is an IETF-reserved address'],
   ])('refuses %s', (address, reason) => {
     expect(blockedReason([address])).toBe(reason);
   });
 
-  it.each(['93.184.215.14', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])('allows public %s', (address) => {
+  it.each(['93.184.215.14', '1.1.1.1', '2606:4700:4700::1111', '2a00:1450::1', '::ffff:8.8.8.8', '64:ff9b::808:808'])('allows public %s', (address) => {
     expect(blockedReason([address])).toBeNull();
   });
 
@@ -47,6 +58,12 @@ describe('guardedLookup', () => {
     const resolver = answering({ address: '1.1.1.1', family: 4 }, { address: '2606:4700:4700::1111', family: 6 });
     expect(await lookup(resolver, true)).toMatchObject({ error: null, address: [{ address: '1.1.1.1', family: 4 }, { address: '2606:4700:4700::1111', family: 6 }] });
     expect(await lookup(resolver, false)).toMatchObject({ error: null, address: '1.1.1.1', family: 4 });
+  });
+
+  it('fails the connection when a name resolves to an IPv4-compatible IPv6 address', async () => {
+    const { error } = await lookup(answering({ address: '::7f00:1', family: 6 }), false);
+    expect(error).toBeInstanceOf(BlockedAddressError);
+    expect(error!.message).toBe('blocked: ::7f00:1 is an IPv4-compatible address embedding 127.0.0.1');
   });
 
   it('fails the connection with a BlockedAddressError when an answer is private', async () => {
@@ -82,6 +99,10 @@ describe('createConnector', () => {
     ['[::1]', 'blocked: ::1 is a loopback address'],
     ['::ffff:7f00:1', 'blocked: ::ffff:7f00:1 is a loopback address'],
     ['169.254.169.254', 'blocked: 169.254.169.254 is a link-local address'],
+    ['::7f00:1', 'blocked: ::7f00:1 is an IPv4-compatible address embedding 127.0.0.1'],
+    ['[::7f00:1]', 'blocked: ::7f00:1 is an IPv4-compatible address embedding 127.0.0.1'],
+    ['[::a9fe:a9fe]', 'blocked: ::a9fe:a9fe is an IPv4-compatible address embedding 169.254.169.254'],
+    ['[64:ff9b:1::a00:1]', 'blocked: 64:ff9b:1::a00:1 is a local-use NAT64 address'],
   ])('refuses the literal %s before opening a socket', async (hostname, message) => {
     const error = await connect(hostname);
     expect(error).toBeInstanceOf(BlockedAddressError);

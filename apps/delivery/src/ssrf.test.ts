@@ -22,6 +22,8 @@ describe('strict mode (no --allow-private-network) refuses non-public targets at
     ['an IPv4 loopback literal', (port: number) => `http://127.0.0.1:${port}/h`, 'blocked: 127.0.0.1 is a loopback address'],
     ['another 127/8 address', (port: number) => `http://127.1.2.3:${port}/h`, 'blocked: 127.1.2.3 is a loopback address'],
     ['an IPv4-mapped IPv6 loopback', (port: number) => `http://[::ffff:127.0.0.1]:${port}/h`, 'blocked: ::ffff:7f00:1 is a loopback address'],
+    ['an IPv4-compatible IPv6 loopback', (port: number) => `http://[::127.0.0.1]:${port}/h`, 'blocked: ::7f00:1 is an IPv4-compatible address embedding 127.0.0.1'],
+    ['an IPv4-compatible IPv6 metadata address', (port: number) => `http://[::169.254.169.254]:${port}/h`, 'blocked: ::a9fe:a9fe is an IPv4-compatible address embedding 169.254.169.254'],
     ['the cloud metadata address', () => 'http://169.254.169.254/latest/meta-data/', 'blocked: 169.254.169.254 is a link-local address'],
     ['a private address', () => 'https://10.0.0.5/hook', 'blocked: 10.0.0.5 is a private address'],
   ])('blocks %s', async (_name, url, message) => {
@@ -44,6 +46,18 @@ describe('strict mode (no --allow-private-network) refuses non-public targets at
     const rebinding: Resolver = (_host, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]);
     const execution = await attemptIn({ url: `http://hooks.example.com:${r.port}/h`, resolve: rebinding });
     expect(execution).toMatchObject({ responseStatus: null, errorMessage: 'blocked: 127.0.0.1 is a loopback address' });
+    expect(r.connections()).toBe(0);
+  });
+
+  it('blocks a name whose DNS answer is an IPv4-compatible IPv6 address (::7f00:1)', async () => {
+    const r = await receiver();
+    const compatible: Resolver = (_host, _options, callback) => callback(null, [{ address: '::7f00:1', family: 6 }]);
+    const execution = await attemptIn({ url: `http://hooks.example.com:${r.port}/h`, resolve: compatible });
+    expect(execution).toMatchObject({
+      requestStatus: 'error',
+      responseStatus: null,
+      errorMessage: 'blocked: ::7f00:1 is an IPv4-compatible address embedding 127.0.0.1',
+    });
     expect(r.connections()).toBe(0);
   });
 
