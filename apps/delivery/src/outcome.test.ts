@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BlockedAddressError } from './ssrf-guard.js';
-import { describeTransportError, outcomeOfStatus } from './outcome.js';
+import { describeTransportError, outcomeOfStatus, TOO_MANY_INFORMATIONAL_MESSAGE } from './outcome.js';
 
 const coded = (code: string, message = 'something the receiver said: SECRET') => Object.assign(new Error(message), { code });
 
@@ -27,11 +27,16 @@ describe('describeTransportError', () => {
     [coded('DEPTH_ZERO_SELF_SIGNED_CERT'), 'tls error: self-signed certificate'],
     [coded('ERR_SSL_WRONG_VERSION_NUMBER'), 'tls error (ERR_SSL_WRONG_VERSION_NUMBER)'],
     [coded('HPE_INVALID_CONSTANT'), 'invalid HTTP response'],
+    [coded('E_TOO_MANY_INFORMATIONAL'), 'too many informational (1xx) responses'],
     [coded('EWHATEVER'), 'request failed (EWHATEVER)'],
     [new TypeError('boom SECRET'), 'request failed (TypeError)'],
     [new BlockedAddressError('10.0.0.5 is a private address'), 'blocked: 10.0.0.5 is a private address'],
   ])('describes %s', (error, message) => {
     expect(describeTransportError(error, 10_000)).toBe(message);
+  });
+
+  it('names the informational flood in the same short words the sender records', () => {
+    expect(TOO_MANY_INFORMATIONAL_MESSAGE).toBe('too many informational (1xx) responses');
   });
 
   it('looks through wrapped causes', () => {

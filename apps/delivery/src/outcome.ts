@@ -17,6 +17,9 @@ export function outcomeOfStatus(status: number): AttemptOutcome {
 /** The attempt ran out of time (whatever stage it was in). */
 export const timeoutMessage = (timeoutMs: number): string => `timeout after ${timeoutMs} ms`;
 
+/** The receiver sent more 1xx responses than an attempt accepts before the real one (see `MAX_INFORMATIONAL_RESPONSES`). */
+export const TOO_MANY_INFORMATIONAL_MESSAGE = 'too many informational (1xx) responses';
+
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 const MESSAGES: Record<string, string> = {
@@ -39,6 +42,7 @@ const MESSAGES: Record<string, string> = {
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'tls error: unable to verify the certificate',
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'tls error: unknown certificate issuer',
   UND_ERR_INFO: 'invalid HTTP response',
+  E_TOO_MANY_INFORMATIONAL: TOO_MANY_INFORMATIONAL_MESSAGE,
 };
 
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL_)/;

@@ -1,5 +1,11 @@
 import { Agent, type Dispatcher } from 'undici';
-import { describeTransportError, outcomeOfStatus, timeoutMessage, type AttemptOutcome } from './outcome.js';
+import {
+  describeTransportError,
+  outcomeOfStatus,
+  timeoutMessage,
+  TOO_MANY_INFORMATIONAL_MESSAGE,
+  type AttemptOutcome,
+} from './outcome.js';
 import { createConnector, type Resolver } from './ssrf-guard.js';
 
 /** SPEC §5: the response body is read at most this far, then the connection is dropped. */
@@ -13,6 +19,16 @@ export interface SenderOptions {
   /** Replaces the system resolver (tests of the SSRF guard). */
   resolve?: Resolver;
 }
+
+/**
+ * At most this many informational (1xx) responses before the real one; one
+ * more aborts the attempt. A legitimate server sends one or two (a 102
+ * Processing, a 103 Early Hints), but a receiver that streams endless 102s
+ * makes undici parse them back to back (each also refreshes its headers
+ * timeout), stalling the event loop shared by every other attempt and the
+ * API until the attempt's deadline.
+ */
+export const MAX_INFORMATIONAL_RESPONSES = 8;
 
 /** Request headers as undici takes them without conversion: name, value, name, value… (names in lower case). */
 export type HeaderList = string[];
@@ -34,15 +50,21 @@ class ResponseTooLargeError extends Error {
   readonly code = 'E_RESPONSE_TOO_LARGE';
 }
 
+class TooManyInformationalError extends Error {
+  readonly code = 'E_TOO_MANY_INFORMATIONAL';
+}
+
 /**
  * One attempt on the wire, as an undici dispatch handler: no response
  * stream, no abort signal, no header parsing. The status is kept when it
  * arrives; the body is counted and dropped, and the connection aborted past
- * 64 KiB. `done` is called exactly once.
+ * 64 KiB or past MAX_INFORMATIONAL_RESPONSES 1xx responses. `done` is called
+ * exactly once.
  */
 class Attempt implements Dispatcher.DispatchHandler {
   private status: number | null = null;
   private received = 0;
+  private informational = 0;
   private abortRequest: ((error?: Error) => void) | null = null;
   private settled = false;
   private timedOut = false;
@@ -79,8 +101,16 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 
   onHeaders(statusCode: number): boolean {
-    // 1xx informational responses precede the real one.
-    if (statusCode >= 200) this.status = statusCode;
+    if (statusCode >= 200) {
+      this.status = statusCode;
+      return true;
+    }
+    // 1xx informational responses precede the real one; a flood of them is cut short.
+    if (++this.informational > MAX_INFORMATIONAL_RESPONSES) {
+      this.settle({ responseStatus: null, transportError: TOO_MANY_INFORMATIONAL_MESSAGE });
+      this.abortRequest?.(new TooManyInformationalError(TOO_MANY_INFORMATIONAL_MESSAGE));
+      return false;
+    }
     return true;
   }
 
