@@ -1,5 +1,6 @@
 import { streams, type TaskCompleted } from '@handinger-webhooks/contracts';
 import type { Application } from '@handinger-webhooks/commands';
+import { openWebhookSecrets } from '@handinger-webhooks/secrets';
 import { Leases } from '@handinger-webhooks/event-store';
 import { LIVE_TABLES } from '@handinger-webhooks/projections';
 import type { Statement } from 'better-sqlite3';
@@ -347,6 +348,8 @@ export class Claimer {
         webhook = this.webhookNow.get(workerId)!;
         webhooks.set(workerId, webhook);
       }
+      // Sealed at rest (SPEC §7); opened here, where the attempt is prepared (the box keeps opened values).
+      const secrets = openWebhookSecrets(this.app.secretBox, workerId, { token: webhook.token, signingSecret: webhook.signing_secret });
       claimed.push({
         deliveryId,
         workerId,
@@ -354,8 +357,8 @@ export class Claimer {
         attempt: row[ATTEMPT],
         url: webhook.url,
         origin,
-        token: webhook.token,
-        signingSecret: webhook.signing_secret,
+        token: secrets.token,
+        signingSecret: secrets.signingSecret,
         taskTitle: notification.taskTitle,
         body: notification.body,
         leaseName,

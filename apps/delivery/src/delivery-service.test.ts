@@ -10,6 +10,7 @@ import {
   workerWithWebhook,
   type TestBed,
   useTestBed,
+  openedWebhook,
 } from './test-support/fixture.js';
 
 let bed: TestBed;
@@ -21,7 +22,7 @@ describe('a delivery', () => {
   it('is a signed POST with the token, user agent, JSON body of SPEC §5', async () => {
     const r = await receiver();
     const workerId = await workerWithWebhook(bed.app, `${r.url}/hooks?src=test`);
-    const webhook = bed.app.readModels.webhook(workerId)!;
+    const webhook = openedWebhook(bed.app, workerId);
     const taskId = await completeTask(bed.app, workerId, {
       title: 'Summarize',
       status: 'error',
@@ -43,10 +44,10 @@ describe('a delivery', () => {
     const timestamp = Number(request!.headers['webhook-timestamp']);
     expect(Math.abs(timestamp - Math.floor(before / 1000))).toBeLessThanOrEqual(2);
     // The signing secret is never sent.
-    expect(JSON.stringify(request!.headers)).not.toContain(webhook.signing_secret.slice(6));
-    expect(request!.rawBody.toString()).not.toContain(webhook.signing_secret.slice(6));
+    expect(JSON.stringify(request!.headers)).not.toContain(webhook.signingSecret.slice(6));
+    expect(request!.rawBody.toString()).not.toContain(webhook.signingSecret.slice(6));
 
-    const verified = new Webhook(webhook.signing_secret).verify(request!.body, request!.headers as Record<string, string>);
+    const verified = new Webhook(webhook.signingSecret).verify(request!.body, request!.headers as Record<string, string>);
     const payload = deliveryPayloadSchema.parse(verified);
     const completion = bed.app.store.readStream<TaskCompleted>(streams.task(taskId))[0]!;
     expect(payload).toEqual({
@@ -62,7 +63,7 @@ describe('a delivery', () => {
       },
     });
     // A tampered body does not verify.
-    expect(() => new Webhook(webhook.signing_secret).verify(request!.body.replace('Summarize', 'Summarise'), request!.headers as Record<string, string>)).toThrow();
+    expect(() => new Webhook(webhook.signingSecret).verify(request!.body.replace('Summarize', 'Summarise'), request!.headers as Record<string, string>)).toThrow();
 
     expect(execution).toMatchObject({
       requestStatus: 'success',
@@ -94,7 +95,7 @@ describe('a delivery', () => {
     expect(new Set(requests.map((q) => q.headers['webhook-id'])).size).toBe(1);
     expect(new Set(requests.map((q) => q.body)).size).toBe(1);
     // Each attempt is signed with its own timestamp and verifies.
-    const secret = bed.app.readModels.webhook(workerId)!.signing_secret;
+    const secret = openedWebhook(bed.app, workerId).signingSecret;
     for (const q of requests) expect(() => new Webhook(secret).verify(q.body, q.headers as Record<string, string>)).not.toThrow();
     expect(list.map((e) => [e.requestStatus, e.responseStatus, e.errorMessage])).toEqual([
       ['error', 500, 'HTTP 500'],
@@ -224,13 +225,13 @@ describe('a delivery', () => {
     const logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') };
     const r = await receiver(() => ({ status: 500, body: 'receiver-body-marker' }));
     const workerId = await workerWithWebhook(bed.app, `${r.url}/hook?key=url-secret-marker`);
-    const webhook = bed.app.readModels.webhook(workerId)!;
+    const webhook = openedWebhook(bed.app, workerId);
     await completeTask(bed.app, workerId, { output: { note: 'output-marker' } });
     bed.deliver({ retryScheduleMs: [], logger });
     await waitForExecutions(bed.app, workerId, 1);
     const log = lines.join('\n');
     expect(log).toContain('delivery attempt failed');
-    for (const secret of [webhook.token, webhook.signing_secret, 'url-secret-marker', 'receiver-body-marker', 'output-marker']) {
+    for (const secret of [webhook.token, webhook.signingSecret, 'url-secret-marker', 'receiver-body-marker', 'output-marker']) {
       expect(log).not.toContain(secret);
     }
   });

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { createIdGenerator, type IdGenerator, type Logger } from '@handinger-webhooks/contracts';
+import { STORAGE_OUTAGE_LOG_INTERVAL_MS, createIdGenerator, throttledLog, type IdGenerator, type Logger } from '@handinger-webhooks/contracts';
 import type { Application } from '@handinger-webhooks/commands';
+import { asStorageUnavailable, processOwnerId } from '@handinger-webhooks/event-store';
 import { Claimer, type ClaimedAttempt } from './claimer.js';
 import { NotificationCache } from './notifications.js';
 import { ConcurrencyLimits } from './concurrency.js';
@@ -80,6 +79,7 @@ class DeliveryLoop implements DeliveryService {
   private readonly userAgent: string;
   private readonly unsubscribe: () => void;
   private readonly counters = { attempted: 0, recorded: 0, dropped: 0, largestClaim: 0 };
+  private readonly storageOutage = throttledLog(STORAGE_OUTAGE_LOG_INTERVAL_MS);
   /** Attempts started and not yet done with (sent and recorded, or given up). */
   private active = 0;
   /** Recordings handed to the group commit and not yet settled. */
@@ -109,7 +109,7 @@ class DeliveryLoop implements DeliveryService {
       ...(internals.resolve ? { resolve: internals.resolve } : {}),
     });
     this.scheduler = new Scheduler(app, this.notifications);
-    const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+    const owner = processOwnerId();
     this.claimer = new Claimer(app, owner, options.timeoutMs + options.leaseMarginMs, options.perOriginConcurrency, this.notifications, (deliveryId, reason) => {
       this.counters.dropped++;
       this.logger.info({ deliveryId, reason }, 'delivery dropped');
@@ -198,7 +198,7 @@ class DeliveryLoop implements DeliveryService {
     } catch (error) {
       // SQLITE_BUSY beyond the busy timeout, a disk error…: the durable state is intact; try again at the next poll.
       this.claimer.invalidate();
-      this.logger.error({ err: errorText(error) }, 'delivery loop failed; retrying at the next poll');
+      this.reportFailure(error, {}, 'delivery loop failed; retrying at the next poll');
     }
     this.wakeBy(wakeAt);
   };
@@ -222,7 +222,7 @@ class DeliveryLoop implements DeliveryService {
     try {
       return this.app.store.transaction(() => this.claimer.claimWithin(this.limits, now));
     } catch (error) {
-      this.logger.error({ err: errorText(error) }, 'claiming while recording failed; the next pump retries');
+      this.reportFailure(error, {}, 'claiming while recording failed; the next pump retries');
       return [];
     }
   }
@@ -322,7 +322,7 @@ class DeliveryLoop implements DeliveryService {
           // the same transaction rolled back with it.
           for (const claimed of next) this.limits.release(claimed.origin, claimed.workerId);
           this.claimer.invalidate();
-          this.logger.error({ deliveryId: claim.deliveryId, attempt: claim.attempt, err: errorText(error) }, 'recording a delivery attempt failed');
+          this.reportFailure(error, { deliveryId: claim.deliveryId, attempt: claim.attempt }, 'recording a delivery attempt failed');
           this.requestPump();
         },
       )
@@ -330,6 +330,17 @@ class DeliveryLoop implements DeliveryService {
         this.recording--;
         this.attemptDone();
       });
+  }
+
+  /**
+   * Logs a failure of the loop. While storage refuses writes (a full disk)
+   * every poll and every recording fails the same way: those are logged
+   * once a minute with a count, not each time.
+   */
+  private reportFailure(error: unknown, fields: object, message: string): void {
+    const unavailable = asStorageUnavailable(error);
+    if (unavailable === null) return this.logger.error({ ...fields, err: errorText(error) }, message);
+    this.storageOutage((suppressed) => this.logger.error({ ...fields, reason: unavailable.message, failuresSinceLastLine: suppressed }, `${message} (storage unavailable)`));
   }
 
   private attemptDone(): void {

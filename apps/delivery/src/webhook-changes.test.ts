@@ -10,6 +10,7 @@ import {
   workerWithWebhook,
   type TestBed,
   useTestBed,
+  openedWebhook,
 } from './test-support/fixture.js';
 
 let bed: TestBed;
@@ -28,12 +29,13 @@ describe('an attempt uses the webhook as it is when the attempt starts', () => {
     const r = await receiver();
     r.script(first.reply);
     const workerId = await workerWithWebhook(bed.app, r.url);
-    const before = bed.app.readModels.webhook(workerId)!;
+    const before = openedWebhook(bed.app, workerId);
     await completeTask(bed.app, workerId);
     bed.deliver({ retryScheduleMs: [20] });
 
     await r.waitForRequests(1);
-    const rotated = await bed.app.commands.rotateToken(workerId);
+    await bed.app.commands.rotateToken(workerId);
+    const rotated = openedWebhook(bed.app, workerId);
     first.open({ status: 500 });
     const [q1, q2] = await r.waitForRequests(2);
 

@@ -3,7 +3,8 @@ import { deliver } from './commands/deliver.js';
 import { keysCreate, keysList, keysRevoke } from './commands/keys.js';
 import { rebuildProjections } from './commands/rebuild-projections.js';
 import { serve } from './commands/serve.js';
-import { ConfigError, DEFAULT_DB_PATH, resolveConfig, resolveDbPath } from './config.js';
+import { expectedErrorMessage } from './expected-errors.js';
+import { ConfigError, DEFAULT_DB_PATH, resolveConfig, resolveDbPath, resolveStorage } from './config.js';
 import { UsageError } from './usage.js';
 import { VERSION } from './version.js';
 
@@ -41,6 +42,8 @@ Environment:
   HANDINGER_BOOTSTRAP_KEY          the first API key of a new database (org_local/user_local);
                                    without it a random key is printed once to stderr
   HANDINGER_DASHBOARD_URL          base of WorkerTemplate.url (default https://handinger.com)
+  HANDINGER_SECRET_KEY             base64 of 32 bytes sealing webhook secrets at rest (default: the key
+                                   file <db>.key, created owner-only with a new database; back it up)
 `;
 
 const common = { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
@@ -103,10 +106,10 @@ async function run(argv: string[]): Promise<number | 'running'> {
       return 'running';
     case 'keys': {
       const [action, ...args] = positionals;
-      const dbPath = resolveDbPath(values, env);
-      if (action === 'create' && args.length === 0) await keysCreate(dbPath, values, process.stdout);
-      else if (action === 'list' && args.length === 0) await keysList(dbPath, process.stdout);
-      else if (action === 'revoke' && args.length <= 1) await keysRevoke(dbPath, args[0], process.stdout);
+      const storage = resolveStorage(values, env);
+      if (action === 'create' && args.length === 0) await keysCreate(storage, values, process.stdout);
+      else if (action === 'list' && args.length === 0) await keysList(storage, process.stdout);
+      else if (action === 'revoke' && args.length <= 1) await keysRevoke(storage, args[0], process.stdout);
       else throw new UsageError('usage: keys create | keys list | keys revoke KEY_ID (see --help)');
       return 0;
     }
@@ -124,9 +127,13 @@ export function main(argv: string[]): void {
       if (status !== 'running') process.exitCode = status;
     },
     (error: unknown) => {
+      const expected = expectedErrorMessage(error);
       if (error instanceof UsageError || error instanceof ConfigError) {
         process.stderr.write(`handinger-webhooks: ${error.message}\n`);
         process.exitCode = error instanceof UsageError ? error.exitCode : 2;
+      } else if (expected !== null) {
+        process.stderr.write(`handinger-webhooks: ${expected}\n`);
+        process.exitCode = 1;
       } else {
         process.stderr.write(`handinger-webhooks: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
         process.exitCode = 1;

@@ -1,8 +1,14 @@
 import { DEFAULT_RETRY_SCHEDULE_MS, parseRetrySchedule } from '@handinger-webhooks/domain';
 
 /** Everything `serve` and `deliver` are configured with: flags first, then environment, then defaults (SPEC §7). */
-export interface ServiceConfig {
+/** Where the data is and how its secrets are opened: what every command that touches the database needs. */
+export interface StorageConfig {
   dbPath: string;
+  /** `HANDINGER_SECRET_KEY`, when set (else the database's key file is used). */
+  secretKey: string | undefined;
+}
+
+export interface ServiceConfig extends StorageConfig {
   host: string;
   port: number;
   allowPrivateNetwork: boolean;
@@ -47,9 +53,15 @@ function integer(name: string, text: string, min: number, max: number): number {
 
 const truthy = (text: string | undefined): boolean => text !== undefined && ['1', 'true', 'yes', 'on'].includes(text.toLowerCase());
 
-/** The database path alone, for commands that need nothing else (`keys`, `rebuild-projections`). */
+/** The database path alone, for commands that need nothing else (`rebuild-projections`). */
 export const resolveDbPath = (flags: { db?: string | undefined }, env: Env): string =>
   flags.db ?? env.HANDINGER_DB_PATH ?? DEFAULT_DB_PATH;
+
+/** The database and its secret key, for commands that open the application (`keys`). */
+export const resolveStorage = (flags: { db?: string | undefined }, env: Env): StorageConfig => ({
+  dbPath: resolveDbPath(flags, env),
+  secretKey: env.HANDINGER_SECRET_KEY || undefined,
+});
 
 /** Resolves and validates the whole configuration; throws ConfigError naming the bad setting. */
 export function resolveConfig(flags: ConfigFlags, env: Env): ServiceConfig {
@@ -70,7 +82,7 @@ export function resolveConfig(flags: ConfigFlags, env: Env): ServiceConfig {
     throw new ConfigError('HANDINGER_BOOTSTRAP_KEY must be at least 32 characters without spaces (use a random key)');
   }
   return {
-    dbPath: resolveDbPath(flags, env),
+    ...resolveStorage(flags, env),
     host: flags.host ?? env.HANDINGER_HOST ?? '127.0.0.1',
     port: integer('--port / HANDINGER_PORT', flags.port ?? env.HANDINGER_PORT ?? '3000', 0, 65_535),
     allowPrivateNetwork: flags['allow-private-network'] === true || truthy(env.HANDINGER_ALLOW_PRIVATE_NETWORK),

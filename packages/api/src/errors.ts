@@ -1,4 +1,5 @@
 import { DomainError, type DomainErrorKind } from '@handinger-webhooks/domain';
+import { asStorageUnavailable } from '@handinger-webhooks/event-store';
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { z } from 'zod';
@@ -38,10 +39,14 @@ export const restErrorBody = (error: TRPCError): ApiErrorBody => ({ code: error.
  * Maps an error a procedure ended with to the error the client gets.
  * Input validation errors become a plain 400 whose message names each
  * failing field and rule; their ZodError cause is dropped, as it adds
- * nothing a client may see.
+ * nothing a client may see. Storage that cannot take the request now (a
+ * full disk, an unreachable database) is a 503 the client may retry
+ * (SPEC §7), not a 500.
  */
 export function toPublicError(error: TRPCError, rawInput: unknown): TRPCError {
   const cause = error.cause;
+  const unavailable = asStorageUnavailable(cause);
+  if (unavailable !== null) return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: unavailable.message, cause: unavailable });
   if (error.code === 'BAD_REQUEST' && cause instanceof z.ZodError) {
     return new TRPCError({ code: 'BAD_REQUEST', message: validationMessage(cause.issues, rawInput) });
   }

@@ -1,5 +1,5 @@
 import type { Logger, UrlPolicy } from '@handinger-webhooks/contracts';
-import { silentLogger } from '@handinger-webhooks/contracts';
+import { STORAGE_OUTAGE_LOG_INTERVAL_MS, silentLogger, throttledLog } from '@handinger-webhooks/contracts';
 import type { Application } from '@handinger-webhooks/commands';
 
 /** Everything the API needs from the process that serves it. */
@@ -24,6 +24,8 @@ export interface ApiServices {
   dashboardUrl: string;
   version: string;
   logger: Logger;
+  /** One throttle per API for "storage unavailable" log lines (both surfaces share it). */
+  storageOutage: (write: (suppressed: number) => void) => void;
 }
 
 /** Applies the defaults once, so no router repeats them. */
@@ -34,5 +36,6 @@ export function resolveServices(options: ApiOptions): ApiServices {
     dashboardUrl: (options.dashboardUrl ?? DEFAULT_DASHBOARD_URL).replace(/\/+$/, ''),
     version: options.version,
     logger: options.logger ?? silentLogger,
+    storageOutage: throttledLog(STORAGE_OUTAGE_LOG_INTERVAL_MS),
   };
 }

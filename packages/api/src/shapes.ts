@@ -1,5 +1,6 @@
 import type { Webhook, WorkerTemplate } from '@handinger-webhooks/contracts';
 import type { WebhookRow, WorkerRow } from '@handinger-webhooks/projections';
+import { openWebhookSecrets, type SecretBox } from '@handinger-webhooks/secrets';
 
 /**
  * The one place read-model rows (snake_case, internal columns) become the
@@ -23,7 +24,9 @@ export function toWorkerTemplate(row: WorkerRow, dashboardUrl: string): WorkerTe
   };
 }
 
-/** A worker's webhook; every field `null` when none is configured. */
-export function toWebhook(row: WebhookRow | undefined): Webhook {
-  return row ? { token: row.token, url: row.url, signingSecret: row.signing_secret } : { token: null, url: null, signingSecret: null };
+/** A worker's webhook, its secrets opened (they are stored sealed); every field `null` when none is configured. */
+export function toWebhook(row: WebhookRow | undefined, secretBox: SecretBox): Webhook {
+  if (!row) return { token: null, url: null, signingSecret: null };
+  const { token, signingSecret } = openWebhookSecrets(secretBox, row.worker_id, { token: row.token, signingSecret: row.signing_secret });
+  return { token, url: row.url, signingSecret };
 }

@@ -13,6 +13,7 @@ import {
 } from '@handinger-webhooks/domain';
 import type { EventStore } from '@handinger-webhooks/event-store';
 import type { ApiKeyRow, ReadModels, WebhookRow, WorkerRow } from '@handinger-webhooks/projections';
+import { sealWebhookSecrets, type SecretBox } from '@handinger-webhooks/secrets';
 import { cachedHandle } from './cached-handle.js';
 import { handle } from './handle.js';
 import { GroupCommit } from './group-commit.js';
@@ -24,7 +25,9 @@ export interface CommandDependencies {
   readModels: ReadModels;
   ids: IdGenerator;
   clock?: () => Date;
+  /** Fresh webhook secrets in the clear; sealed under `secretBox` before they reach a decider. */
   secrets?: () => WebhookSecrets;
+  secretBox: SecretBox;
 }
 
 /** Who issues a command, recorded in event metadata for audit. */
@@ -45,6 +48,7 @@ export class Commands {
   private readonly ids: IdGenerator;
   private readonly clock: () => Date;
   private readonly secrets: () => WebhookSecrets;
+  private readonly secretBox: SecretBox;
   private readonly commit: GroupCommit;
   private readonly cache = new StreamStateCache();
 
@@ -54,10 +58,14 @@ export class Commands {
     this.ids = deps.ids;
     this.clock = deps.clock ?? (() => new Date());
     this.secrets = deps.secrets ?? generateWebhookSecrets;
+    this.secretBox = deps.secretBox;
     this.commit = new GroupCommit(deps.store, this.cache);
   }
 
   private now = (): string => this.clock().toISOString();
+
+  /** Fresh secrets for a worker's webhook, sealed: events and read models never hold them in the clear (SPEC §7). */
+  private sealedSecrets = (workerId: string): WebhookSecrets => sealWebhookSecrets(this.secretBox, workerId, this.secrets());
 
   /** Decides and appends one command on one stream (see cachedHandle); only inside `this.commit.run`. */
   private execute<State, Command, Event extends { type: string; data: unknown }>(
@@ -111,7 +119,7 @@ export class Commands {
         type: 'SetWebhook',
         workerId,
         url,
-        secrets: this.secrets(),
+        secrets: this.sealedSecrets(workerId),
         now: this.now(),
       }, actor);
       return this.readModels.webhook(workerId);
@@ -137,7 +145,7 @@ export class Commands {
       this.execute(webhookDecider, streams.webhook(workerId), {
         type: 'RotateToken',
         workerId,
-        secrets: this.secrets(),
+        secrets: this.sealedSecrets(workerId),
         now: this.now(),
       }, actor);
       return this.readModels.webhook(workerId)!;

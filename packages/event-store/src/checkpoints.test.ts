@@ -1,7 +1,10 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTempDir } from '@handinger-webhooks/testing';
 import { Checkpoints, Leases } from './checkpoints.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
+import { isOwnerGone, processOwnerId } from './lease-owner.js';
 import { migrateEventStore } from './migrate.js';
 
 let dir: ReturnType<typeof createTempDir>;
@@ -60,5 +63,40 @@ describe('Leases', () => {
     expect(leases.purgeLapsed('job:', t - 60_000)).toBe(1);
     const names = (db.prepare('SELECT name FROM leases ORDER BY name').all() as { name: string }[]).map((r) => r.name);
     expect(names).toEqual(['job:1', 'job:2', 'job:3', 'jobs']);
+  });
+});
+
+describe('Leases whose holder died', () => {
+  /** An owner id of this machine and pid namespace for `pid` (as that process would have minted it). */
+  const ownerWithPid = (pid: number) => processOwnerId().split('|').map((part, i) => (i === 2 ? String(pid) : part)).join('|');
+
+  it('are taken over at once when the holding process is gone, not at expiry', () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    expect(isOwnerGone(ownerWithPid(dead))).toBe(true);
+    const leases = new Leases(db);
+    const now = Date.now();
+    expect(leases.tryAcquire('job', ownerWithPid(dead), 120_000, now)).toBe(true);
+    const me = processOwnerId();
+    expect(leases.tryAcquire('job', me, 1_000, now + 1)).toBe(true);
+    expect(leases.holder('job')).toEqual({ owner: me, expiresAt: now + 1 + 1_000 });
+  });
+
+  it('stay with a holder that is alive, or on another machine, until they lapse', async () => {
+    const alive = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      const leases = new Leases(db);
+      const now = Date.now();
+      expect(leases.tryAcquire('alive', ownerWithPid(alive.pid!), 10_000, now)).toBe(true);
+      expect(leases.tryAcquire('alive', processOwnerId(), 10_000, now)).toBe(false);
+      const elsewhere = ['another-host', 'pid:[1]', '12345', 'x'].join('|');
+      expect(isOwnerGone(elsewhere)).toBe(false);
+      expect(leases.tryAcquire('remote', elsewhere, 10_000, now)).toBe(true);
+      expect(leases.tryAcquire('remote', processOwnerId(), 10_000, now)).toBe(false);
+      expect(leases.tryAcquire('remote', processOwnerId(), 10_000, now + 10_000)).toBe(true);
+      expect(isOwnerGone('an-opaque-owner')).toBe(false);
+    } finally {
+      alive.kill('SIGKILL');
+      await once(alive, 'exit');
+    }
   });
 });

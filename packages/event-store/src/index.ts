@@ -11,3 +11,13 @@ export {
   type EventStoreOptions,
 } from './event-store.js';
 export { Checkpoints, Leases } from './checkpoints.js';
+export { processOwnerId, describeOwner, isOwnerGone } from './lease-owner.js';
+export { StoreMeta } from './store-meta.js';
+export { upgradeEventData } from './event-data-upgrade.js';
+export {
+  DatabaseOpenError,
+  StorageUnavailableError,
+  STORAGE_UNAVAILABLE_MESSAGES,
+  asStorageUnavailable,
+  type StorageUnavailableReason,
+} from './storage-errors.js';

@@ -2,12 +2,14 @@ import { Kysely, Migrator, SqliteDialect, type Migration } from 'kysely';
 import type { SqliteDatabase } from './database.js';
 import { eventLog } from './migrations/001-event-log.js';
 import { processors } from './migrations/002-processors.js';
+import { storeMeta } from './migrations/003-store-meta.js';
 import type { EventStoreTables } from './schema.js';
 
 /** In order; names sort as they apply. Bundled as code, so the single executable needs no migration files. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-event-log': eventLog,
   '002-processors': processors,
+  '003-store-meta': storeMeta,
 };
 
 /** A Kysely instance over an open better-sqlite3 database, for schema work and cold queries. */

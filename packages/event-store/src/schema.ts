@@ -16,6 +16,10 @@ export interface EventStoreTables {
     position: number;
     updated_at: string;
   };
+  store_meta: {
+    key: string;
+    value: string;
+  };
   leases: {
     name: string;
     owner: string;

@@ -5,6 +5,7 @@ export { ReadModels } from './queries.js';
 export {
   rebuildReadModels,
   ensureReadModels,
+  RebuildInProgressError,
   type RebuildOptions,
   type RebuildProgress,
   type RebuildResult,

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { EventStore, Leases, type SqliteDatabase } from '@handinger-webhooks/event-store';
+import { EventStore, Leases, describeOwner, processOwnerId, type SqliteDatabase } from '@handinger-webhooks/event-store';
 import { createProjector } from './projector.js';
 import { META_TABLE, READ_MODELS_VERSION, metaTableDdl, readModelDdl } from './schema.js';
 import { ASIDE_TABLES, LIVE_TABLES, type TableSet } from './tables.js';
@@ -27,13 +26,19 @@ export interface RebuildResult {
 }
 
 const LEASE = 'read-models:rebuild';
-const LEASE_TTL_MS = 120_000;
+/**
+ * The rebuild renews its lease with every batch (a fraction of a second
+ * apart), so a short lease is enough, and a rebuild killed on another
+ * machine blocks the next one for at most this long (on the same machine
+ * a dead holder is noticed at once: see `Leases`).
+ */
+const LEASE_TTL_MS = 15_000;
 /** Columns holding secrets: never printed in a difference report. */
 const SECRET_COLUMNS = new Set(['token', 'signing_secret', 'key_hash']);
 
 export class RebuildInProgressError extends Error {
-  constructor() {
-    super('another rebuild of the read models is running on this database');
+  constructor(holder: string | null) {
+    super(`another rebuild of the read models is running on this database${holder ? ` (${holder})` : ''}; try again once it has finished`);
     this.name = 'RebuildInProgressError';
   }
 }
@@ -57,10 +62,12 @@ export async function rebuildReadModels(db: SqliteDatabase, options: RebuildOpti
   const batchSize = options.batchSize ?? 10_000;
   const store = new EventStore(db);
   const leases = new Leases(db);
-  const owner = randomUUID();
+  const owner = processOwnerId();
   /** Takes the rebuild lease, or extends it: one rebuild per database at a time. */
   const holdLease = () => {
-    if (!leases.tryAcquire(LEASE, owner, LEASE_TTL_MS, Date.now())) throw new RebuildInProgressError();
+    if (leases.tryAcquire(LEASE, owner, LEASE_TTL_MS, Date.now())) return;
+    const holder = leases.holder(LEASE);
+    throw new RebuildInProgressError(holder ? describeOwner(holder.owner) : null);
   };
 
   // Throws RebuildInProgressError, touching nothing, when another process holds the lease.

@@ -7,7 +7,7 @@ import type { TableSet } from './tables.js';
  * models are not migrated: they are rebuilt from the log, which is the
  * source of truth (see `ensureReadModels`).
  */
-export const READ_MODELS_VERSION = 1;
+export const READ_MODELS_VERSION = 2;
 
 /** Where the read models' version is kept. */
 export const META_TABLE = 'read_models_meta';

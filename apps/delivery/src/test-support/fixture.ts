@@ -1,6 +1,7 @@
 import { openApplication, type Application } from '@handinger-webhooks/commands';
 import { streams, type TaskStatus, type WebhookExecution } from '@handinger-webhooks/contracts';
 import { afterEach, beforeEach } from 'vitest';
+import { openWebhookSecrets } from '@handinger-webhooks/secrets';
 import { createTempDir, startReceiver, type Receiver } from '@handinger-webhooks/testing';
 import { startDelivery, type DeliveryInternals, type DeliveryService } from '../delivery-service.js';
 import type { DeliveryOptions } from '../options.js';
@@ -48,6 +49,13 @@ export async function createTestBed(): Promise<TestBed> {
 }
 
 let taskCounter = 0;
+
+/** A worker's webhook with its secrets opened (the read model holds them sealed). */
+export function openedWebhook(app: Application, workerId: string): { url: string; token: string; signingSecret: string } {
+  const row = app.readModels.webhook(workerId);
+  if (!row) throw new Error(`worker ${workerId} has no webhook`);
+  return { url: row.url, ...openWebhookSecrets(app.secretBox, workerId, { token: row.token, signingSecret: row.signing_secret }) };
+}
 
 /** A worker with a webhook to `url` (set through the command, which does not validate the URL). */
 export async function workerWithWebhook(app: Application, url: string | null): Promise<string> {

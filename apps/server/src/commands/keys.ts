@@ -2,6 +2,7 @@ import { isOrganizationId } from '@handinger-webhooks/contracts';
 import { DomainError } from '@handinger-webhooks/domain';
 import { openApplication } from '@handinger-webhooks/commands';
 import type { ApiKeyRow } from '@handinger-webhooks/projections';
+import type { StorageConfig } from '../config.js';
 import { UsageError } from '../usage.js';
 
 export interface KeysCreateOptions {
@@ -12,7 +13,7 @@ export interface KeysCreateOptions {
 }
 
 /** `keys create`: prints the new key alone on stdout (the only time it is shown). */
-export async function keysCreate(dbPath: string, options: KeysCreateOptions, out: NodeJS.WritableStream): Promise<void> {
+export async function keysCreate(storage: StorageConfig, options: KeysCreateOptions, out: NodeJS.WritableStream): Promise<void> {
   if (options.service) {
     if (options.org !== undefined || options.user !== undefined) throw new UsageError('a service key takes no --org or --user');
     if (!options.name) throw new UsageError('a service key needs --name');
@@ -20,7 +21,7 @@ export async function keysCreate(dbPath: string, options: KeysCreateOptions, out
     if (!options.org || !options.user) throw new UsageError('a user key needs --org ORG and --user USER (or use --service)');
     if (!isOrganizationId(options.org)) throw new UsageError(`--org "${options.org}" is not a valid organization id (letters, digits, _ and -)`);
   }
-  const app = await openApplication({ dbPath });
+  const app = await openApplication(storage);
   try {
     const { key } = await app.commands.issueApiKey(
       options.service
@@ -46,8 +47,8 @@ export function formatKeyLine(row: ApiKeyRow): string {
   ].join('\t');
 }
 
-export async function keysList(dbPath: string, out: NodeJS.WritableStream): Promise<void> {
-  const app = await openApplication({ dbPath });
+export async function keysList(storage: StorageConfig, out: NodeJS.WritableStream): Promise<void> {
+  const app = await openApplication(storage);
   try {
     for (const row of app.readModels.apiKeys()) out.write(`${formatKeyLine(row)}\n`);
   } finally {
@@ -56,9 +57,9 @@ export async function keysList(dbPath: string, out: NodeJS.WritableStream): Prom
 }
 
 /** `keys revoke KEY_ID`: the API looks keys up per request, so it applies to the very next request. */
-export async function keysRevoke(dbPath: string, keyId: string | undefined, out: NodeJS.WritableStream): Promise<void> {
+export async function keysRevoke(storage: StorageConfig, keyId: string | undefined, out: NodeJS.WritableStream): Promise<void> {
   if (!keyId) throw new UsageError('keys revoke needs a KEY_ID (see keys list)');
-  const app = await openApplication({ dbPath });
+  const app = await openApplication(storage);
   try {
     const row = await app.commands.revokeApiKey(keyId);
     out.write(`revoked ${row.id} at ${row.revoked_at}\n`);

@@ -9,12 +9,20 @@ export function errorFields(error: unknown): { name: string; message: string; st
 }
 
 /**
- * `onError` for both adapters: a 500 is a bug or an outage, so it is logged
- * with its cause (the client only sees "Internal server error"); client
- * errors are the client's business and are not logged here.
+ * `onError` for both adapters: a 500 is a bug, so it is logged with its
+ * cause (the client only sees "Internal server error"); a 503 is storage
+ * refusing writes (full disk, database gone), logged through the
+ * process's `storageOutage` throttle, once a minute however many requests
+ * it refuses; client errors are the client's business and are not logged.
  */
-export function reportUnexpected(logger: Logger, surface: Surface) {
+export function reportUnexpected(logger: Logger, surface: Surface, storageOutage: (write: (suppressed: number) => void) => void) {
   return ({ error, path }: { error: TRPCError; path?: string | undefined }) => {
+    if (error.code === 'SERVICE_UNAVAILABLE') {
+      storageOutage((suppressed) =>
+        logger.error({ surface, procedure: path ?? null, reason: error.message, refusedSinceLastLine: suppressed }, 'storage unavailable: refusing writes with 503'),
+      );
+      return;
+    }
     if (error.code !== 'INTERNAL_SERVER_ERROR') return;
     logger.error({ surface, procedure: path ?? null, error: errorFields(error.cause ?? error) }, 'unexpected error in API procedure');
   };

@@ -4,12 +4,18 @@ import { httpStatusOf, restErrorBody } from '../errors.js';
 
 const NO_RETRY: Record<string, string> = { 'x-should-retry': 'false' };
 
+/** How long a client should wait before retrying a 503 (storage unavailable): long enough not to hammer it, short enough to recover soon. */
+export const RETRY_AFTER_SECONDS = 5;
+const RETRY_LATER: Record<string, string> = { 'retry-after': String(RETRY_AFTER_SECONDS) };
+
 /**
- * Headers every 4xx carries: the official SDK (Stainless) retries some 4xx
- * (409, 408, 429) unless told not to, and a refused request will be refused
- * again. 5xx keep the SDK's default (retry).
+ * Headers an error carries: every 4xx says not to retry (the official SDK,
+ * Stainless, retries some 4xx such as 409, 408, 429 unless told, and a
+ * refused request will be refused again); a 503 says when to retry (SPEC
+ * §7). Other 5xx keep the SDK's default (retry).
  */
 export function errorHeaders(status: number): Record<string, string> {
+  if (status === 503) return RETRY_LATER;
   return status >= 400 && status < 500 ? NO_RETRY : {};
 }
 

@@ -3,15 +3,16 @@ import { httpStatusOf } from '../errors.js';
 import { errorHeaders } from './respond.js';
 
 /**
- * `responseMeta` for the tRPC adapter: 4xx errors get `x-should-retry:
- * false` (see `errorHeaders`), as REST errors do (`sendError`). Successes
- * keep tRPC's convention, 200.
+ * `responseMeta` for the tRPC adapter: errors get the headers REST errors
+ * get (`errorHeaders`: `x-should-retry: false` on 4xx, `Retry-After` on
+ * 503). Successes keep tRPC's convention, 200.
  */
 export function createResponseMeta() {
   return ({ errors }: { errors: readonly TRPCError[] }) => {
     if (errors.length === 0) return {};
     const statuses = errors.map(httpStatusOf);
-    // A batch answers one status for all; the hint is given only when every error is a client error.
+    // A batch answers one status for all: "retry later" when storage refused any call, "don't retry" only when every error is the client's.
+    if (statuses.includes(503)) return { headers: errorHeaders(503) };
     return statuses.every((status) => status < 500) ? { headers: errorHeaders(Math.max(...statuses)) } : {};
   };
 }

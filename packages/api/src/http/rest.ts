@@ -110,7 +110,7 @@ export function createRestHandler(appRouter: AppRouter, services: ApiServices) {
   const table = routeTable(appRouter);
   const createContext = createContextFactory(services.app.readModels);
   const createCaller = createCallerFactory(appRouter);
-  const onError = reportUnexpected(services.logger, 'rest');
+  const onError = reportUnexpected(services.logger, 'rest', services.storageOutage);
 
   /**
    * Calls the route's procedure through a caller made for this request, so

@@ -64,7 +64,7 @@ async function checkInput(req: IncomingMessage, url: URL): Promise<{ body: strin
 export function createTrpcHandler(appRouter: AppRouter, services: ApiServices) {
   const createContext = createContextFactory(services.app.readModels);
   const responseMeta = createResponseMeta();
-  const onError = reportUnexpected(services.logger, 'trpc');
+  const onError = reportUnexpected(services.logger, 'trpc', services.storageOutage);
 
   return async (req: IncomingMessage & { body?: unknown }, res: ServerResponse, url: URL): Promise<void> => {
     const checked = await checkInput(req, url);

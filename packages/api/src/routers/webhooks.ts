@@ -21,7 +21,7 @@ export function createWebhooksRouter({ app, urlPolicy }: ApiServices) {
       })
       .input(workerIdInputSchema)
       .output(webhookSchema)
-      .query(({ ctx }) => toWebhook(app.readModels.webhook(ctx.worker.id))),
+      .query(({ ctx }) => toWebhook(app.readModels.webhook(ctx.worker.id), app.secretBox)),
 
     update: ownerProcedure
       .meta({
@@ -40,7 +40,7 @@ export function createWebhooksRouter({ app, urlPolicy }: ApiServices) {
       .mutation(async ({ ctx, input }) => {
         const problem = input.url === null ? null : webhookUrlProblem(input.url, urlPolicy);
         if (problem !== null) throw new TRPCError({ code: 'BAD_REQUEST', message: `url: ${problem}` });
-        return toWebhook(await app.commands.setWebhook(ctx.worker.id, input.url, actorOf(ctx.caller)));
+        return toWebhook(await app.commands.setWebhook(ctx.worker.id, input.url, actorOf(ctx.caller)), app.secretBox);
       }),
 
     delete: ownerProcedure
@@ -51,7 +51,7 @@ export function createWebhooksRouter({ app, urlPolicy }: ApiServices) {
       .output(webhookSchema)
       .mutation(async ({ ctx }) => {
         await app.commands.deleteWebhook(ctx.worker.id, actorOf(ctx.caller));
-        return toWebhook(undefined);
+        return toWebhook(undefined, app.secretBox);
       }),
 
     regenerateToken: ownerProcedure
@@ -67,7 +67,7 @@ export function createWebhooksRouter({ app, urlPolicy }: ApiServices) {
       })
       .input(workerIdInputSchema)
       .output(webhookSchema)
-      .mutation(async ({ ctx }) => toWebhook(await app.commands.rotateToken(ctx.worker.id, actorOf(ctx.caller)))),
+      .mutation(async ({ ctx }) => toWebhook(await app.commands.rotateToken(ctx.worker.id, actorOf(ctx.caller)), app.secretBox)),
 
     listExecutions: ownerProcedure
       .meta({

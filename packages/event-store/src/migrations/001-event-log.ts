@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { APPEND_ONLY_TRIGGERS } from '../append-only.js';
 
 /** The append-only log: one row per event, a global order, and at most one event per stream position. */
 export const eventLog: Migration = {
@@ -15,7 +16,6 @@ export const eventLog: Migration = {
       .execute();
     await db.schema.createIndex('events_stream').unique().on('events').columns(['stream_id', 'stream_position']).execute();
     // Append-only: the log is never edited, whatever code runs against the file.
-    await sql`CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END`.execute(db);
-    await sql`CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END`.execute(db);
+    for (const ddl of Object.values(APPEND_ONLY_TRIGGERS)) await sql.raw(ddl).execute(db);
   },
 };
