@@ -11,6 +11,8 @@ export default defineConfig({
     // The single executable's tests run with `npm run test:package`, which builds it first.
     exclude: ['**/node_modules/**', '**/dist/**', 'tools/sea/**'],
     pool: 'forks',
+    // One throwaway PostgreSQL server for the whole run (SPEC §11); see testPostgresDatabase().
+    globalSetup: ['packages/testing/src/vitest-postgres-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

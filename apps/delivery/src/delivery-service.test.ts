@@ -1,28 +1,29 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { deliveryPayloadSchema, streams, type TaskCompleted } from '@handinger-webhooks/contracts';
+import { TEST_BACKENDS } from '@handinger-webhooks/testing';
 import {
   closedPort,
   completeTask,
-    executions,
+  executions,
+  openedWebhook,
   queueSize,
+  useTestBed,
   waitForExecutions,
   workerWithWebhook,
   type TestBed,
-  useTestBed,
-  openedWebhook,
 } from './test-support/fixture.js';
-
-let bed: TestBed;
-const { receiver } = useTestBed((created) => (bed = created));
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-describe('a delivery', () => {
+describe.each(TEST_BACKENDS)('a delivery (%s)', (backend) => {
+  let bed: TestBed;
+  const { receiver } = useTestBed((created) => (bed = created), backend);
+
   it('is a signed POST with the token, user agent, JSON body of SPEC §5', async () => {
     const r = await receiver();
     const workerId = await workerWithWebhook(bed.app, `${r.url}/hooks?src=test`);
-    const webhook = openedWebhook(bed.app, workerId);
+    const webhook = await openedWebhook(bed.app, workerId);
     const taskId = await completeTask(bed.app, workerId, {
       title: 'Summarize',
       status: 'error',
@@ -49,7 +50,7 @@ describe('a delivery', () => {
 
     const verified = new Webhook(webhook.signingSecret).verify(request!.body, request!.headers as Record<string, string>);
     const payload = deliveryPayloadSchema.parse(verified);
-    const completion = bed.app.store.readStream<TaskCompleted>(streams.task(taskId))[0]!;
+    const completion = (await bed.app.log.stream<TaskCompleted>(streams.task(taskId)))[0]!;
     expect(payload).toEqual({
       type: 'task.error',
       timestamp: completion.data.recordedAt,
@@ -79,7 +80,7 @@ describe('a delivery', () => {
     expect(Date.parse(execution!.createdAt)).toBeGreaterThanOrEqual(before);
     expect(Date.parse(execution!.createdAt)).toBeLessThanOrEqual(request!.receivedAt);
     expect(Number.isInteger(execution!.durationMs)).toBe(true);
-    expect(queueSize(bed.app)).toBe(0);
+    expect(await queueSize(bed.app)).toBe(0);
   });
 
   it('retries 500, 500 then succeeds: three executions, one webhook-id, one body', async () => {
@@ -95,7 +96,7 @@ describe('a delivery', () => {
     expect(new Set(requests.map((q) => q.headers['webhook-id'])).size).toBe(1);
     expect(new Set(requests.map((q) => q.body)).size).toBe(1);
     // Each attempt is signed with its own timestamp and verifies.
-    const secret = openedWebhook(bed.app, workerId).signingSecret;
+    const secret = (await openedWebhook(bed.app, workerId)).signingSecret;
     for (const q of requests) expect(() => new Webhook(secret).verify(q.body, q.headers as Record<string, string>)).not.toThrow();
     expect(list.map((e) => [e.requestStatus, e.responseStatus, e.errorMessage])).toEqual([
       ['error', 500, 'HTTP 500'],
@@ -109,7 +110,7 @@ describe('a delivery', () => {
     expect(requests[2]!.receivedAt - requests[1]!.receivedAt).toBeGreaterThanOrEqual(100);
     // The response body never reaches the log.
     expect(JSON.stringify(list)).not.toContain('secret stack');
-    expect(queueSize(bed.app)).toBe(0);
+    expect(await queueSize(bed.app)).toBe(0);
   });
 
   it('stops at HTTP 410', async () => {
@@ -119,7 +120,7 @@ describe('a delivery', () => {
     bed.deliver({ retryScheduleMs: [10, 10, 10] });
     const [execution] = await waitForExecutions(bed.app, workerId, 1);
     expect(execution).toMatchObject({ requestStatus: 'error', responseStatus: 410, errorMessage: 'HTTP 410' });
-    expect(queueSize(bed.app)).toBe(0);
+    expect(await queueSize(bed.app)).toBe(0);
     expect(r.requests).toHaveLength(1);
   });
 
@@ -131,7 +132,7 @@ describe('a delivery', () => {
     const list = await waitForExecutions(bed.app, workerId, 4);
     expect(list.map((e) => e.errorMessage)).toEqual(['HTTP 503', 'HTTP 503', 'HTTP 503', 'HTTP 503']);
     // Nothing is left to attempt: the schedule is empty and no attempt is running.
-    expect(queueSize(bed.app)).toBe(0);
+    expect(await queueSize(bed.app)).toBe(0);
     expect(service.inFlight()).toBe(0);
     expect(r.requests).toHaveLength(4);
   });
@@ -225,7 +226,7 @@ describe('a delivery', () => {
     const logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') };
     const r = await receiver(() => ({ status: 500, body: 'receiver-body-marker' }));
     const workerId = await workerWithWebhook(bed.app, `${r.url}/hook?key=url-secret-marker`);
-    const webhook = openedWebhook(bed.app, workerId);
+    const webhook = await openedWebhook(bed.app, workerId);
     await completeTask(bed.app, workerId, { output: { note: 'output-marker' } });
     bed.deliver({ retryScheduleMs: [], logger });
     await waitForExecutions(bed.app, workerId, 1);
@@ -245,7 +246,7 @@ describe('a delivery', () => {
     for (const w of workers) await waitForExecutions(bed.app, w, 4);
     const delivered = requests.map((q) => (JSON.parse(q.body) as { data: { taskId: string } }).data.taskId).sort();
     expect(delivered).toEqual([...tasks].sort());
-    expect(workers.flatMap((w) => executions(bed.app, w))).toHaveLength(12);
+    expect((await Promise.all(workers.map((w) => executions(bed.app, w)))).flat()).toHaveLength(12);
     expect(r.requests).toHaveLength(12);
   });
 });

@@ -1,35 +1,26 @@
 import { performance } from 'node:perf_hooks';
-import { STORAGE_OUTAGE_LOG_INTERVAL_MS, createIdGenerator, throttledLog, type IdGenerator, type Logger } from '@handinger-webhooks/contracts';
+import { STORAGE_OUTAGE_LOG_INTERVAL_MS, createIdGenerator, throttledLog, type Logger } from '@handinger-webhooks/contracts';
 import type { Application } from '@handinger-webhooks/commands';
 import { asStorageUnavailable, processOwnerId } from '@handinger-webhooks/event-store';
-import { Claimer, type ClaimedAttempt } from './claimer.js';
-import { NotificationCache } from './notifications.js';
-import { ConcurrencyLimits } from './concurrency.js';
+import { DELIVERY_WORK_SIGNAL, type Claim, type ClaimedAttempt } from '@handinger-webhooks/projections';
+import { NotificationSource } from './notifications.js';
 import { resolveOptions, type DeliveryOptions, type ResolvedDeliveryOptions } from './options.js';
-import { Scheduler } from './scheduler.js';
-import type { AttemptOutcome } from './outcome.js';
+import { prepareAttempt, type PreparedAttempt } from './prepare.js';
+import { RecordStage, type RecordingResult } from './record.js';
 import { Sender } from './sender.js';
-import { signWebhook } from './signature.js';
 import type { Resolver } from './ssrf-guard.js';
-
-/** How often lapsed delivery leases of killed processes are deleted (on a poll, so never more often than that). */
-const LEASE_PURGE_INTERVAL_MS = 5 * 60_000;
-const HTTP_GONE = 410;
-
-/** Notifications (body and title, a few hundred bytes each) kept for pending deliveries. */
-const NOTIFICATIONS_KEPT = 10_000;
 
 /** Counters for tests, health checks and the benchmark. */
 export interface DeliveryStats {
-  /** Attempts on the wire now. */
+  /** Attempts claimed by this process and not yet recorded (or given back). */
   inFlight: number;
-  /** Attempts started by this instance. */
+  /** Attempts this process sent. */
   attempted: number;
-  /** Attempt outcomes this instance committed (a duplicate of an already recorded attempt counts, and changes nothing). */
+  /** Attempts this process recorded (a duplicate of an already recorded send counts, and changes nothing). */
   recorded: number;
-  /** Pending deliveries this instance dropped (webhook gone or replaced). */
+  /** Pending deliveries this process dropped (webhook gone or replaced). */
   dropped: number;
-  /** The most rows one claim took: never above the global cap, whatever the backlog. */
+  /** The most attempts one claim took: never above the global cap, whatever the backlog. */
   largestClaim: number;
 }
 
@@ -38,15 +29,17 @@ export interface DeliveryService {
   /**
    * Stops claiming, waits (up to `shutdownTimeoutMs`) for attempts in flight
    * and records them, then closes connections. Attempts still running after
-   * that are abandoned unrecorded: their leases lapse and a later run re-sends
-   * them with the same `webhook-id`. Idempotent.
+   * that are abandoned unrecorded: their claims lapse and a later run
+   * re-sends them with the same `webhook-id`. Idempotent.
    */
   stop(): Promise<void>;
-  /** Attempts on the wire now. */
+  /** Attempts claimed and not yet recorded. */
   inFlight(): number;
   stats(): DeliveryStats;
   /** Looks for work now rather than at the next poll (e.g. after another process wrote). */
   wake(): void;
+  /** Whether the loop is running (for readiness). */
+  running(): boolean;
 }
 
 /** Test seam: not part of the documented options. */
@@ -55,13 +48,15 @@ export interface DeliveryInternals {
 }
 
 /**
- * Runs deliveries (SPEC §5) against an open application: the scheduler turns
- * completions into deliveries, the claimer takes due attempts under leases
- * within the concurrency caps, the sender POSTs them, and each outcome is
- * recorded (group-committed, releasing its lease and claiming the work for
- * the freed slots in the same transaction). Woken by commits in this
- * process, at the next due time or lease expiry, and at least every
- * `pollIntervalMs` for other processes' work. `internals` is a test seam.
+ * Runs deliveries (SPEC §5) against an open application, as a pipeline:
+ * **claim** due attempts within the caps (held for every process sharing
+ * the database) → **prepare** each (body, headers, signature) → **send**
+ * (undici, SSRF-guarded) → **record** (in batches; the decider's decision
+ * comes back with the commit). An attempt's slot is given back in one place,
+ * `settle`, once it is recorded or given up. The loop looks for work when a
+ * commit signals it (this process's, or another's through PostgreSQL's
+ * NOTIFY), when slots free up, at the next due time, and at least every
+ * `pollIntervalMs`.
  */
 export function startDelivery(app: Application, options: DeliveryOptions, internals: DeliveryInternals = {}): DeliveryService {
   return new DeliveryLoop(app, resolveOptions(options), internals);
@@ -69,30 +64,27 @@ export function startDelivery(app: Application, options: DeliveryOptions, intern
 
 class DeliveryLoop implements DeliveryService {
   private readonly logger: Logger;
-  private readonly limits: ConcurrencyLimits;
-  private readonly sender: Sender;
-  private readonly scheduler: Scheduler;
-  private readonly claimer: Claimer;
-  /** Bodies of pending deliveries, handed from the scheduler to the claims (a few MB at most). */
-  private readonly notifications = new NotificationCache(NOTIFICATIONS_KEPT);
-  private readonly ids: IdGenerator = createIdGenerator();
+  private readonly owner = processOwnerId();
   private readonly userAgent: string;
-  private readonly unsubscribe: () => void;
+  private readonly sender: Sender;
+  private readonly notifications: NotificationSource;
+  private readonly recorder: RecordStage;
   private readonly counters = { attempted: 0, recorded: 0, dropped: 0, largestClaim: 0 };
   private readonly storageOutage = throttledLog(STORAGE_OUTAGE_LOG_INTERVAL_MS);
-  /** Attempts started and not yet done with (sent and recorded, or given up). */
-  private active = 0;
-  /** Recordings handed to the group commit and not yet settled. */
-  private recording = 0;
-  private readonly waiters: (() => void)[] = [];
+  private readonly unsubscribe: () => void;
+  /** Attempts claimed and not yet settled. */
+  private claimed = 0;
+  /** Sends on the wire (a subset of `claimed`). */
+  private sending = 0;
+  private claiming = false;
+  private claimAgain = false;
   private timer: NodeJS.Timeout | undefined;
-  /** When `timer` fires (epoch ms). */
   private timerAt = Number.POSITIVE_INFINITY;
-  private pumpScheduled = false;
-  private lastLeasePurge = Number.NEGATIVE_INFINITY;
   private stopping = false;
+  /** stop() ran out of patience: sends cut short are not recorded (their claims lapse; see `stop`). */
   private abandoned = false;
   private stopped: Promise<void> | undefined;
+  private readonly waiters: (() => void)[] = [];
 
   constructor(
     private readonly app: Application,
@@ -101,21 +93,15 @@ class DeliveryLoop implements DeliveryService {
   ) {
     this.logger = options.logger;
     this.userAgent = `Handinger-Webhooks/${options.version}`;
-    this.limits = new ConcurrencyLimits(options.globalConcurrency, options.perOriginConcurrency);
     this.sender = new Sender({
       timeoutMs: options.timeoutMs,
       perOriginConcurrency: options.perOriginConcurrency,
       allowPrivateNetwork: options.allowPrivateNetwork,
       ...(internals.resolve ? { resolve: internals.resolve } : {}),
     });
-    this.scheduler = new Scheduler(app, this.notifications);
-    const owner = processOwnerId();
-    this.claimer = new Claimer(app, owner, options.timeoutMs + options.leaseMarginMs, options.perOriginConcurrency, this.notifications, (deliveryId, reason) => {
-      this.counters.dropped++;
-      this.logger.info({ deliveryId, reason }, 'delivery dropped');
-    });
-    // Any commit may hold completions or webhook changes: the scheduler's scan of the log tells the claimer what changed.
-    this.unsubscribe = app.store.onCommit(() => this.requestPump());
+    this.notifications = new NotificationSource(app.log);
+    this.recorder = new RecordStage(app.commands, createIdGenerator(), options.retryScheduleMs, (results) => this.recorded(results));
+    this.unsubscribe = app.database.onSignal(DELIVERY_WORK_SIGNAL, () => this.wake());
     this.logger.info(
       {
         allowPrivateNetwork: options.allowPrivateNetwork,
@@ -126,216 +112,194 @@ class DeliveryLoop implements DeliveryService {
       },
       'delivery started',
     );
-    this.requestPump();
+    this.wake();
   }
 
   inFlight(): number {
-    return this.limits.inFlight;
+    return this.claimed;
   }
 
   stats(): DeliveryStats {
-    return { inFlight: this.limits.inFlight, ...this.counters };
+    return { inFlight: this.claimed, ...this.counters };
   }
 
+  running(): boolean {
+    return !this.stopping;
+  }
+
+  /** Claims as soon as possible (one claim at a time; a request during one makes it go again). */
   wake(): void {
-    this.claimer.invalidate();
-    this.requestPump();
+    if (this.stopping) return;
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claiming = true;
+    setImmediate(() => void this.claimLoop());
   }
 
-  /** A timer: something fell due, a lease lapsed, or it is time to look for other processes' work. */
-  private readonly onTimer = (): void => {
-    this.timer = undefined;
-    this.timerAt = Number.POSITIVE_INFINITY;
-    this.claimer.invalidate();
-    this.purgeLapsedLeases();
-    this.pump();
-  };
-
-  /** At most every few minutes, on a poll: the housekeeping of leases left by killed processes. */
-  private purgeLapsedLeases(): void {
-    const now = Date.now();
-    if (now - this.lastLeasePurge < LEASE_PURGE_INTERVAL_MS) return;
-    this.lastLeasePurge = now;
+  private async claimLoop(): Promise<void> {
+    let wakeAt = Date.now() + this.options.pollIntervalMs;
     try {
-      const purged = this.claimer.purgeLapsedLeases(now);
-      if (purged > 0) this.logger.info({ purged }, 'purged lapsed delivery leases');
+      do {
+        this.claimAgain = false;
+        const free = this.options.globalConcurrency - this.claimed;
+        if (free <= 0 || this.stopping) break;
+        const claim = await this.claim(free);
+        if (claim.attempts.length === 0 && claim.orphans.length === 0) {
+          // Nothing claimable now: sleep until the next due time or lapsing claim (a slot freeing here wakes us sooner);
+          // counted from when the claim looked, so what fell due since wakes us at once rather than at the next poll.
+          const next = claim.saturated ? null : await this.app.claims.nextWakeAt(this.app.database.sql, this.owner, claim.now);
+          if (next !== null) wakeAt = Math.min(wakeAt, Date.now() + Math.max(0, next - (await this.app.claims.now(this.app.database.sql))));
+          break;
+        }
+        this.startAll(claim);
+        // A full claim: more is probably due.
+        if (claim.attempts.length + claim.orphans.length >= Math.min(free, this.options.claimBatch)) this.claimAgain = true;
+      } while (this.claimAgain && !this.stopping);
     } catch (error) {
-      this.logger.warn({ err: errorText(error) }, 'purging lapsed delivery leases failed; trying again later');
+      this.reportFailure(error, {}, 'claiming due attempts failed; retrying at the next poll');
+    } finally {
+      this.claiming = false;
+      // stop() may be waiting for this claim to end.
+      this.notifyWaiters();
+    }
+    if (this.claimAgain) this.wake();
+    else this.wakeBy(wakeAt);
+  }
+
+  /** The claim stage: due attempts within the caps, in one write transaction; orphans are dropped at once. */
+  private async claim(free: number): Promise<Claim> {
+    const claim = await this.app.database.transaction((tx) =>
+      this.app.claims.claim(tx, {
+        owner: this.owner,
+        ttlMs: this.options.timeoutMs + this.options.leaseMarginMs,
+        globalCap: this.options.globalConcurrency,
+        perOriginCap: this.options.perOriginConcurrency,
+        limit: Math.min(free, this.options.claimBatch),
+      }),
+    );
+    if (claim.attempts.length > this.counters.largestClaim) this.counters.largestClaim = claim.attempts.length;
+    if (claim.orphans.length > 0) {
+      const dropped = await this.app.commands.dropDeliveries(claim.orphans);
+      this.counters.dropped += dropped;
+      for (const orphan of claim.orphans) this.logger.info({ deliveryId: orphan.deliveryId, reason: orphan.reason }, 'delivery dropped');
+    }
+    return claim;
+  }
+
+  /** Prepares and sends every claimed attempt; each is settled exactly once, whatever happens. */
+  private startAll(claim: Claim): void {
+    this.claimed += claim.attempts.length;
+    void this.notifications.forClaims(claim.attempts).then(
+      (notifications) => {
+        const now = Date.now();
+        for (const attempt of claim.attempts) {
+          const notification = notifications.get(attempt.deliveryId);
+          if (notification === undefined) {
+            // The log has no completion for it: nothing can ever be sent. Give the claim back and say so (it will be retried by hand).
+            this.logger.error({ deliveryId: attempt.deliveryId, taskId: attempt.taskId }, 'delivery has no task completion in the log; not sent');
+            this.giveBack([attempt]);
+            continue;
+          }
+          let prepared: PreparedAttempt;
+          try {
+            prepared = prepareAttempt(attempt, notification, this.app.secretBox, this.userAgent, now);
+          } catch (error) {
+            this.reportFailure(error, { deliveryId: attempt.deliveryId }, 'preparing a delivery attempt failed');
+            this.giveBack([attempt]);
+            continue;
+          }
+          this.send(prepared);
+        }
+      },
+      (error: unknown) => {
+        this.reportFailure(error, {}, 'reading the notifications of claimed attempts failed');
+        this.giveBack(claim.attempts);
+      },
+    );
+  }
+
+  /** The send stage, then hand over to the record stage. */
+  private send(prepared: PreparedAttempt): void {
+    this.counters.attempted++;
+    this.sending++;
+    const started = performance.now();
+    void this.sender.send(prepared.url, prepared.headers, prepared.body).then((outcome) => {
+      this.sending--;
+      // Cut short by an impatient stop(): not an outcome of the receiver's, so not recorded; the claim lapses.
+      if (this.abandoned) return this.settle(1);
+      const durationMs = Math.round(performance.now() - started);
+      const succeeded = outcome.transportError === null && outcome.responseStatus !== null && outcome.responseStatus >= 200 && outcome.responseStatus < 300;
+      // Successes at debug (one per delivery); failures at info, for operators. Origins only: URLs may hold secrets.
+      this.logger[succeeded ? 'debug' : 'info'](
+        {
+          deliveryId: prepared.claim.deliveryId,
+          workerId: prepared.claim.workerId,
+          attempt: prepared.claim.attempt,
+          origin: prepared.claim.origin,
+          responseStatus: outcome.responseStatus,
+          error: outcome.transportError,
+          durationMs,
+        },
+        succeeded ? 'delivery attempt succeeded' : 'delivery attempt failed',
+      );
+      this.recorder.add({ prepared, outcome, durationMs });
+    });
+  }
+
+  /** The record stage reported a batch: settle each attempt. */
+  private recorded(results: RecordingResult[]): void {
+    for (const result of results) {
+      if (!result.ok) {
+        // Not recorded: its claim lapses and the attempt is made again, with the same webhook-id.
+        this.reportFailure(result.error, { deliveryId: result.sent.prepared.claim.deliveryId }, 'recording a delivery attempt failed');
+      } else {
+        this.counters.recorded++;
+        if (!result.decision.recorded && result.decision.reason === 'rejected') {
+          this.logger.error({ deliveryId: result.sent.prepared.claim.deliveryId, error: result.decision.error.message }, 'recording a delivery attempt was rejected');
+        }
+      }
+      this.settle(1);
     }
   }
 
-  /** Makes sure the loop wakes up by `at` (an earlier wake-up already set stands: it looks again then). */
+  /** Claims never sent: given back so they are claimable at once (else they lapse). */
+  private giveBack(attempts: readonly ClaimedAttempt[]): void {
+    void this.app.database
+      .transaction((tx) => this.app.claims.release(tx, attempts.map((a) => a.claimToken)))
+      .catch((error: unknown) => this.reportFailure(error, {}, 'giving back unsent claims failed; they lapse instead'))
+      .finally(() => this.settle(attempts.length));
+  }
+
+  /** The one place a claimed attempt's slot is given back in this process. */
+  private settle(count: number): void {
+    this.claimed -= count;
+    this.notifyWaiters();
+    this.wake();
+  }
+
+  private notifyWaiters(): void {
+    if (this.waiters.length > 0) for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Makes sure the loop looks again by `at` (an earlier wake-up already set stands). */
   private wakeBy(at: number): void {
+    if (this.stopping) return;
     if (this.timer !== undefined && this.timerAt <= at) return;
     clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(this.onTimer, Math.max(0, at - Date.now()));
-  }
-
-  private requestPump(): void {
-    if (this.pumpScheduled || this.stopping) return;
-    this.pumpScheduled = true;
-    setImmediate(this.pump);
-  }
-
-  /** One turn: schedule new completions, claim what can start, sleep until the next reason to look. */
-  private readonly pump = (): void => {
-    this.pumpScheduled = false;
-    if (this.stopping) return;
-    let wakeAt = Date.now() + this.options.pollIntervalMs;
-    try {
-      const batch = this.scheduler.runBatch();
-      if (batch.changed) this.claimer.invalidate();
-      for (const origin of batch.origins) this.claimer.noteDue(origin);
-      const now = Date.now();
-      this.startAll(this.claimer.claim(this.limits, now));
-      if (batch.more) this.requestPump();
-      // With every slot busy, a finishing attempt is the next reason to look.
-      if (this.limits.free() > 0) {
-        const next = this.claimer.nextWakeAt(now, this.options.pollIntervalMs);
-        if (next !== null && next < wakeAt) wakeAt = next;
-      }
-    } catch (error) {
-      // SQLITE_BUSY beyond the busy timeout, a disk error…: the durable state is intact; try again at the next poll.
-      this.claimer.invalidate();
-      this.reportFailure(error, {}, 'delivery loop failed; retrying at the next poll');
-    }
-    this.wakeBy(wakeAt);
-  };
-
-  private startAll(claimed: ClaimedAttempt[]): void {
-    if (claimed.length > this.counters.largestClaim) this.counters.largestClaim = claimed.length;
-    for (const claim of claimed) this.start(claim);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.wake();
+    }, Math.max(0, at - Date.now()));
   }
 
   /**
-   * Runs inside the transaction recording an attempt: refills the slots
-   * freed since the last claim in the same commit, saving a transaction per
-   * attempt. Never throws (that would undo the recording): a failed claim is
-   * rolled back to its savepoint and left to the next pump. No savepoint at
-   * all when the claimer knows there is nothing to claim (the other
-   * recordings of the same commit, once the first one refilled the slots).
-   */
-  private claimWhileRecording(): ClaimedAttempt[] {
-    const now = Date.now();
-    if (this.stopping || !this.claimer.mayClaim(this.limits, now)) return [];
-    try {
-      return this.app.store.transaction(() => this.claimer.claimWithin(this.limits, now));
-    } catch (error) {
-      this.reportFailure(error, {}, 'claiming while recording failed; the next pump retries');
-      return [];
-    }
-  }
-
-  /** One attempt: sign and send the body built at claim time; `finish` frees the slot and records the outcome. */
-  private start(claim: ClaimedAttempt): void {
-    this.counters.attempted++;
-    this.active++;
-    const startedAtMs = Date.now();
-    const startedAt = performance.now();
-    let sent: Promise<AttemptOutcome>;
-    try {
-      const timestamp = Math.floor(startedAtMs / 1000);
-      sent = this.sender.send(
-        claim.url,
-        [
-          'content-type', 'application/json',
-          'user-agent', this.userAgent,
-          'x-handinger-token', claim.token,
-          'webhook-id', claim.deliveryId,
-          'webhook-timestamp', String(timestamp),
-          'webhook-signature', signWebhook(claim.signingSecret, claim.deliveryId, timestamp, claim.body),
-        ],
-        claim.body,
-      );
-    } catch (error) {
-      // Not sent, not recorded: the lease lapses and the attempt is made again.
-      this.limits.release(claim.origin, claim.workerId);
-      this.logger.error({ deliveryId: claim.deliveryId, err: errorText(error) }, 'starting a delivery attempt failed');
-      this.attemptDone();
-      return;
-    }
-    void sent.then((outcome) => this.finish(claim, startedAtMs, startedAt, outcome));
-  }
-
-  /** The attempt is over: free its slot, record it (releasing its lease and refilling slots in the same commit). */
-  private finish(claim: ClaimedAttempt, startedAtMs: number, startedAt: number, outcome: AttemptOutcome): void {
-    // The slot is refilled by the claim inside the recording transaction below (or by the next pump).
-    this.limits.release(claim.origin, claim.workerId);
-    const durationMs = Math.round(performance.now() - startedAt);
-    const succeeded = outcome.transportError === null && outcome.responseStatus !== null && outcome.responseStatus >= 200 && outcome.responseStatus < 300;
-    // Successes at debug (one per delivery); failures at info, for operators. Origins only: URLs may hold secrets.
-    this.logger[succeeded ? 'debug' : 'info'](
-      {
-        deliveryId: claim.deliveryId,
-        workerId: claim.workerId,
-        attempt: claim.attempt,
-        origin: claim.origin,
-        responseStatus: outcome.responseStatus,
-        error: outcome.transportError,
-        durationMs,
-      },
-      succeeded ? 'delivery attempt succeeded' : 'delivery attempt failed',
-    );
-    if (this.abandoned) return this.attemptDone();
-    // The retry the decider will schedule, if any (a hint for the claimer: the log is the truth).
-    const retryDelay = succeeded || outcome.responseStatus === HTTP_GONE ? undefined : this.options.retryScheduleMs[claim.attempt - 1];
-    // A zero delay makes the retry due at once, in this very commit: the claim below may take it.
-    if (retryDelay === 0) this.claimer.noteDue(claim.origin);
-    let next: ClaimedAttempt[] = [];
-    this.recording++;
-    this.app.commands
-      .recordDelivery(
-        {
-          deliveryId: claim.deliveryId,
-          attempt: claim.attempt,
-          executionId: this.ids.executionId(),
-          startedAt: new Date(startedAtMs).toISOString(),
-          durationMs,
-          url: claim.url,
-          responseStatus: outcome.responseStatus,
-          transportError: outcome.transportError,
-          taskId: claim.taskId,
-          taskTitle: claim.taskTitle,
-          retryScheduleMs: this.options.retryScheduleMs,
-        },
-        () => {
-          this.claimer.release(claim.leaseName);
-          next = this.claimWhileRecording();
-        },
-      )
-      .then(
-        () => {
-          this.counters.recorded++;
-          if (retryDelay === undefined) this.notifications.delete(claim.deliveryId);
-          // Due no earlier than this: the decider took its "now" before the commit.
-          else if (retryDelay > 0) this.claimer.noteRetry(claim.origin, Date.now() + retryDelay);
-          if (!this.stopping) return this.startAll(next);
-          // Claimed just before stop(): hand them back at once rather than start what stop() would not wait for.
-          for (const claimed of next) {
-            this.limits.release(claimed.origin, claimed.workerId);
-            this.claimer.release(claimed.leaseName);
-          }
-        },
-        (error: unknown) => {
-          // Not recorded: the lease lapses and the attempt is made again (same webhook-id). The claim made in
-          // the same transaction rolled back with it.
-          for (const claimed of next) this.limits.release(claimed.origin, claimed.workerId);
-          this.claimer.invalidate();
-          this.reportFailure(error, { deliveryId: claim.deliveryId, attempt: claim.attempt }, 'recording a delivery attempt failed');
-          this.requestPump();
-        },
-      )
-      .finally(() => {
-        this.recording--;
-        this.attemptDone();
-      });
-  }
-
-  /**
-   * Logs a failure of the loop. While storage refuses writes (a full disk)
-   * every poll and every recording fails the same way: those are logged
-   * once a minute with a count, not each time.
+   * Logs a failure of the loop. While storage refuses writes (a full disk,
+   * a database gone) every claim and recording fails the same way: those
+   * are logged once a minute with a count, not each time.
    */
   private reportFailure(error: unknown, fields: object, message: string): void {
     const unavailable = asStorageUnavailable(error);
@@ -343,12 +307,7 @@ class DeliveryLoop implements DeliveryService {
     this.storageOutage((suppressed) => this.logger.error({ ...fields, reason: unavailable.message, failuresSinceLastLine: suppressed }, `${message} (storage unavailable)`));
   }
 
-  private attemptDone(): void {
-    this.active--;
-    if (this.waiters.length > 0) for (const wake of this.waiters.splice(0)) wake();
-  }
-
-  /** Resolves once `done()` holds, checked whenever an attempt ends. */
+  /** Resolves once `done()` holds, checked whenever an attempt is settled or a claim ends. */
   private until(done: () => boolean): Promise<void> {
     return new Promise((resolve) => {
       const check = (): void => {
@@ -370,18 +329,18 @@ class DeliveryLoop implements DeliveryService {
     this.unsubscribe();
     let deadline: NodeJS.Timeout | undefined;
     const settled = await Promise.race([
-      this.until(() => this.active === 0).then(() => true),
+      this.until(() => this.claimed === 0 && !this.claiming).then(() => true),
       new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(false), this.options.shutdownTimeoutMs))),
     ]);
     clearTimeout(deadline);
     if (settled) {
       await this.sender.close();
     } else {
+      this.logger.warn({ abandoned: this.sending }, 'stopped with attempts in flight; they will be sent again when their claims lapse');
       this.abandoned = true;
-      this.logger.warn({ abandoned: this.active - this.recording }, 'stopped with attempts in flight; they will be retried when their leases lapse');
       await this.sender.destroy();
-      // Recordings already handed to the group commit finish; no new one starts.
-      await this.until(() => this.recording === 0);
+      // Sends cut short are settled unrecorded; recordings already in the record stage (and a claim under way) finish.
+      await this.until(() => this.claimed === 0 && !this.claiming);
     }
     this.logger.info({ ...this.counters }, 'delivery stopped');
   }

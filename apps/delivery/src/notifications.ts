@@ -1,4 +1,6 @@
-import type { TaskCompleted } from '@handinger-webhooks/contracts';
+import { streams, type TaskCompleted } from '@handinger-webhooks/contracts';
+import type { EventLog, RecordedEvent } from '@handinger-webhooks/event-store';
+import type { ClaimedAttempt } from '@handinger-webhooks/projections';
 import { buildPayload, serializePayload } from './payload.js';
 
 /** What every attempt of a delivery sends and records: a pure function of the task's completion. */
@@ -13,29 +15,43 @@ export const notificationOf = (task: TaskCompleted['data']): Notification => ({
   taskTitle: task.title,
 });
 
+/** Notifications kept in memory (a few hundred bytes each): the next attempts of pending deliveries mostly. */
+const KEPT = 10_000;
+
 /**
- * Notifications of pending deliveries, kept so a claim neither reads nor
- * re-serializes the completion: put by the scheduler when it opens a
- * delivery (it has just read the completion) and by a claim that had to
- * read it, removed when the delivery ends. Only an optimization (the log is
- * the truth, and a miss reads it). Bounded; when full it admits nothing
- * new: the queue is worked oldest first, so what is already in is what is
- * needed next, and the rest is read when its turn comes.
+ * The notifications of claimed attempts, from the log: the completion each
+ * delivery points at (one lookup by position for a whole claim, by task id
+ * for deliveries from before positions were recorded), kept in a bounded
+ * cache so a retry neither reads nor re-serializes it. `undefined` for a
+ * delivery whose completion the log does not hold.
  */
-export class NotificationCache {
-  private readonly entries = new Map<string, Notification>();
+export class NotificationSource {
+  private readonly cache = new Map<number | string, Notification>();
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly log: EventLog) {}
 
-  get(deliveryId: string): Notification | undefined {
-    return this.entries.get(deliveryId);
+  async forClaims(claims: readonly ClaimedAttempt[]): Promise<Map<string, Notification | undefined>> {
+    const byDelivery = new Map<string, Notification | undefined>();
+    const missing: number[] = [];
+    for (const claim of claims) {
+      const key = claim.taskPosition ?? claim.taskId;
+      const cached = this.cache.get(key);
+      if (cached !== undefined) byDelivery.set(claim.deliveryId, cached);
+      else if (claim.taskPosition !== null) missing.push(claim.taskPosition);
+    }
+    const found = new Map<number, RecordedEvent>((await this.log.eventsAt(this.log.db.sql, missing)).map((event) => [event.globalPosition, event]));
+    for (const claim of claims) {
+      if (byDelivery.has(claim.deliveryId)) continue;
+      const event = claim.taskPosition !== null ? found.get(claim.taskPosition) : (await this.log.readStream(this.log.db.sql, streams.task(claim.taskId)))[0];
+      const notification = event?.type === 'TaskCompleted' ? notificationOf((event as RecordedEvent<TaskCompleted>).data) : undefined;
+      if (notification !== undefined) this.keep(claim.taskPosition ?? claim.taskId, notification);
+      byDelivery.set(claim.deliveryId, notification);
+    }
+    return byDelivery;
   }
 
-  put(deliveryId: string, notification: Notification): void {
-    if (this.entries.size < this.capacity) this.entries.set(deliveryId, notification);
-  }
-
-  delete(deliveryId: string): void {
-    this.entries.delete(deliveryId);
+  private keep(key: number | string, notification: Notification): void {
+    if (this.cache.size >= KEPT) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, notification);
   }
 }

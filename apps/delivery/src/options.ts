@@ -25,6 +25,8 @@ export interface DeliveryOptions {
    * once. Default 500 ms.
    */
   pollIntervalMs?: number;
+  /** Attempts taken by one claim at most (one transaction). Default 64. */
+  claimBatch?: number;
   /**
    * Added to `timeoutMs` for the lease on a claimed attempt: time to record
    * the outcome. Another process re-sends the attempt only after the lease
@@ -67,6 +69,7 @@ export function resolveOptions(options: DeliveryOptions): ResolvedDeliveryOption
     globalConcurrency: positiveInteger('globalConcurrency', options.globalConcurrency ?? 256),
     perOriginConcurrency: positiveInteger('perOriginConcurrency', options.perOriginConcurrency ?? 16),
     pollIntervalMs: positiveInteger('pollIntervalMs', options.pollIntervalMs ?? 500),
+    claimBatch: positiveInteger('claimBatch', options.claimBatch ?? 64),
     leaseMarginMs: nonNegativeInteger('leaseMarginMs', options.leaseMarginMs ?? 5_000),
     shutdownTimeoutMs: nonNegativeInteger('shutdownTimeoutMs', options.shutdownTimeoutMs ?? timeoutMs + 2_000),
     logger: options.logger ?? silentLogger,

@@ -6,6 +6,7 @@ import {
   TOO_MANY_INFORMATIONAL_MESSAGE,
   type AttemptOutcome,
 } from './outcome.js';
+import type { HeaderList } from './prepare.js';
 import { createConnector, type Resolver } from './ssrf-guard.js';
 
 /** SPEC §5: the response body is read at most this far, then the connection is dropped. */
@@ -30,8 +31,6 @@ export interface SenderOptions {
  */
 export const MAX_INFORMATIONAL_RESPONSES = 8;
 
-/** Request headers as undici takes them without conversion: name, value, name, value… (names in lower case). */
-export type HeaderList = string[];
 
 /** A webhook URL split once for every attempt to it. */
 interface Target {

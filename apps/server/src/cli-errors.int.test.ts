@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { EventStore, Leases, migrateEventStore, openDatabase, processOwnerId } from '@handinger-webhooks/event-store';
+import { EVENT_STORE_MIGRATIONS, EventLog, Leases, processOwnerId } from '@handinger-webhooks/event-store';
+import { openSqliteDatabase } from '@handinger-webhooks/storage-sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI_PATH, createTempDir, runCli, waitFor } from '@handinger-webhooks/testing';
 
@@ -53,17 +54,17 @@ describe('CLI errors', () => {
     const dir = tempDir();
     const db = dir.file('busy.db');
     expect((await runCli(['keys', 'list', '--db', db])).status).toBe(0);
-    const file = openDatabase(db);
+    const file = openSqliteDatabase(db);
     try {
       // This test process holds the rebuild lease: a live holder.
-      expect(new Leases(file).tryAcquire(REBUILD_LEASE, processOwnerId(), 60_000, Date.now())).toBe(true);
+      expect(await file.transaction((tx) => new Leases().tryAcquire(tx, REBUILD_LEASE, processOwnerId(), 60_000))).toBe(true);
       for (const args of [['rebuild-projections'], ['rebuild-projections', '--verify']]) {
         const result = await runCli([...args, '--db', db]);
         expect(result.status).toBe(1);
         expectOneLine(result.stderr, new RegExp(`^handinger-webhooks: another rebuild of the read models is running on this database \\(process ${process.pid} on .+\\); try again once it has finished$`));
       }
     } finally {
-      file.close();
+      await file.close();
     }
   });
 
@@ -71,16 +72,16 @@ describe('CLI errors', () => {
     const dir = tempDir();
     const db = dir.file('big.db');
     // A log long enough that a rebuild runs for a while: 150,000 workers.
-    const file = openDatabase(db);
-    await migrateEventStore(file);
-    const store = new EventStore(file);
-    file.transaction(() => {
+    const file = openSqliteDatabase(db);
+    await file.migrate('event-store', EVENT_STORE_MIGRATIONS);
+    const log = new EventLog(file);
+    await file.transaction(async (tx) => {
       for (let i = 0; i < 150_000; i++) {
         const workerId = `t_org_big_w_${String(i).padStart(26, '0')}`;
-        store.append(`worker-${workerId}`, [{ type: 'WorkerCreated', data: { workerId, organizationId: 'org_big', userId: 'u', title: `w${i}`, instructions: '', summary: '', visibility: 'public', createdAt: '2026-01-01T00:00:00.000Z' } }], 0);
+        await log.append(tx, `worker-${workerId}`, [{ type: 'WorkerCreated', data: { workerId, organizationId: 'org_big', userId: 'u', title: `w${i}`, instructions: '', summary: '', visibility: 'public', createdAt: '2026-01-01T00:00:00.000Z' } }], 0, { versionIsKnown: true });
       }
-    })();
-    file.close();
+    });
+    await file.close();
     expect((await runCli(['keys', 'list', '--db', db])).status).toBe(0); // sets the database up (read models, key)
 
     const rebuild = spawn(process.execPath, [CLI_PATH, 'rebuild-projections', '--db', db], { stdio: 'ignore' });

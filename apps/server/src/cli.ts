@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { deliver } from './commands/deliver.js';
 import { keysCreate, keysList, keysRevoke } from './commands/keys.js';
+import { exportLogCommand, importLogCommand } from './commands/log-file.js';
 import { rebuildProjections } from './commands/rebuild-projections.js';
 import { serve } from './commands/serve.js';
 import { expectedErrorMessage } from './expected-errors.js';
@@ -23,9 +24,15 @@ Usage:
   handinger-webhooks rebuild-projections [--verify] [--db PATH]
       Rebuild every read model from the event log (safe while a server runs);
       --verify compares instead and exits 1 on any difference.
+  handinger-webhooks export-log [--out FILE] [--db PATH]
+      Write the whole event log as NDJSON (secrets stay sealed) to stdout or FILE.
+  handinger-webhooks import-log [--in FILE] [--key-file PATH] [--db PATH]
+      Load an exported log into an empty database with the source's secret key
+      (--key-file, e.g. the source's <db>.key, or HANDINGER_SECRET_KEY).
 
 Options:
-  --db PATH                  SQLite file (env HANDINGER_DB_PATH, default ${DEFAULT_DB_PATH})
+  --db PATH|URL              SQLite file, or postgres://user:pass@host:5432/db
+                             (env HANDINGER_DB_PATH, default ${DEFAULT_DB_PATH})
   --host H                   listen address (env HANDINGER_HOST, default 127.0.0.1)
   --port N                   listen port (env HANDINGER_PORT, default 3000; 0 picks a free one)
   --allow-private-network    allow http and private/loopback webhook targets, for local
@@ -52,6 +59,8 @@ const OPTIONS = {
   deliver: { ...common, 'allow-private-network': { type: 'boolean' } },
   keys: { ...common, org: { type: 'string' }, user: { type: 'string' }, name: { type: 'string' }, service: { type: 'boolean' } },
   'rebuild-projections': { ...common, verify: { type: 'boolean' } },
+  'export-log': { ...common, out: { type: 'string' } },
+  'import-log': { ...common, in: { type: 'string' }, 'key-file': { type: 'string' } },
 } satisfies Record<string, ParseArgsConfig['options']>;
 
 /** Every flag any command takes; each command's parser admits only its own. */
@@ -66,6 +75,9 @@ interface Flags {
   name?: string;
   service?: boolean;
   verify?: boolean;
+  out?: string;
+  in?: string;
+  'key-file'?: string;
 }
 
 function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>): { values: Flags; positionals: string[] } {
@@ -116,6 +128,12 @@ async function run(argv: string[]): Promise<number | 'running'> {
     case 'rebuild-projections':
       if (positionals.length > 0) throw new UsageError(`rebuild-projections takes no arguments, got "${positionals[0]}"`);
       return rebuildProjections(resolveDbPath(values, env), values.verify === true);
+    case 'export-log':
+      if (positionals.length > 0) throw new UsageError(`export-log takes no arguments, got "${positionals[0]}"`);
+      return exportLogCommand(resolveDbPath(values, env), values.out, process.stderr);
+    case 'import-log':
+      if (positionals.length > 0) throw new UsageError(`import-log takes no arguments, got "${positionals[0]}"`);
+      return importLogCommand(resolveDbPath(values, env), { in: values.in, keyFile: values['key-file'] }, env, process.stdout);
   }
   return 2;
 }

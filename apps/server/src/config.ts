@@ -3,7 +3,8 @@ import { DEFAULT_RETRY_SCHEDULE_MS, parseRetrySchedule } from '@handinger-webhoo
 /** Everything `serve` and `deliver` are configured with: flags first, then environment, then defaults (SPEC §7). */
 /** Where the data is and how its secrets are opened: what every command that touches the database needs. */
 export interface StorageConfig {
-  dbPath: string;
+  /** A SQLite file path, or a `postgres://` / `postgresql://` URL (SPEC §11). */
+  db: string;
   /** `HANDINGER_SECRET_KEY`, when set (else the database's key file is used). */
   secretKey: string | undefined;
 }
@@ -53,13 +54,13 @@ function integer(name: string, text: string, min: number, max: number): number {
 
 const truthy = (text: string | undefined): boolean => text !== undefined && ['1', 'true', 'yes', 'on'].includes(text.toLowerCase());
 
-/** The database path alone, for commands that need nothing else (`rebuild-projections`). */
+/** The database alone, for commands that need nothing else (`rebuild-projections`). */
 export const resolveDbPath = (flags: { db?: string | undefined }, env: Env): string =>
   flags.db ?? env.HANDINGER_DB_PATH ?? DEFAULT_DB_PATH;
 
 /** The database and its secret key, for commands that open the application (`keys`). */
 export const resolveStorage = (flags: { db?: string | undefined }, env: Env): StorageConfig => ({
-  dbPath: resolveDbPath(flags, env),
+  db: resolveDbPath(flags, env),
   secretKey: env.HANDINGER_SECRET_KEY || undefined,
 });
 

@@ -1,16 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTempDir, runCli, startReceiver, startServerProcess, waitFor, type Receiver, type ServerProcess } from '@handinger-webhooks/testing';
+import { TEST_BACKENDS, createTestDatabase, runCli, startReceiver, startServerProcess, waitFor, type Receiver, type ServerProcess, type TestDatabase } from '@handinger-webhooks/testing';
 
 const USER_KEY = 'hwk_crash_test_user_key_0123456789abcdefghijk';
 const COMPLETIONS = 300;
 
-let dir: ReturnType<typeof createTempDir> | undefined;
+let database: TestDatabase | undefined;
 let receiver: Receiver | undefined;
 const servers: ServerProcess[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop('SIGKILL')));
   await receiver?.close();
-  dir?.remove();
+  await database?.drop();
+  database = undefined;
 });
 
 async function call(baseUrl: string, key: string, method: string, path: string, body?: unknown) {
@@ -22,24 +23,24 @@ async function call(baseUrl: string, key: string, method: string, path: string, 
   return { status: response.status, body: (await response.json()) as any };
 }
 
-describe('at-least-once delivery across a crash', () => {
+describe.each(TEST_BACKENDS)('at-least-once delivery across a crash on %s', (backend) => {
   it('a server killed with SIGKILL mid-burst delivers every accepted completion after a restart, and its log agrees with the receiver', async () => {
-    dir = createTempDir();
-    const db = dir.file('handinger.db');
+    database = await createTestDatabase(backend);
     const env = {
+      ...database.env,
       HANDINGER_BOOTSTRAP_KEY: USER_KEY,
       HANDINGER_RETRY_SCHEDULE: '500ms,500ms,500ms',
       HANDINGER_DELIVERY_TIMEOUT_MS: '2000',
     };
     const start = async () => {
-      const server = await startServerProcess({ args: ['serve', '--port', '0', '--db', db, '--allow-private-network'], env });
+      const server = await startServerProcess({ args: ['serve', '--port', '0', '--allow-private-network'], env });
       servers.push(server);
       return server;
     };
     // A slow receiver: each delivery takes 150 ms to answer, so the burst is still in flight when the kill comes.
     receiver = await startReceiver(() => ({ status: 200, delayMs: 150 }));
     let server = await start();
-    const serviceKey = (await runCli(['keys', 'create', '--service', '--name', 'runner', '--db', db])).stdout.trim();
+    const serviceKey = (await runCli(['keys', 'create', '--service', '--name', 'runner'], { env })).stdout.trim();
     const worker = (await call(server.baseUrl, USER_KEY, 'POST', '/api/workers', { title: 'burst' })).body;
     expect((await call(server.baseUrl, USER_KEY, 'PUT', `/api/workers/${worker.id}/webhook`, { url: `${receiver.url}/hook` })).status).toBe(200);
 
@@ -102,7 +103,7 @@ describe('at-least-once delivery across a crash', () => {
     expect(reSent).toBeLessThanOrEqual(16); // at most the per-origin cap was in flight at the kill
 
     console.info(
-      `crash test: ${acceptedBeforeCrash} completions accepted and ${receivedBeforeCrash} deliveries received before SIGKILL; ` +
+      `crash test (${backend}): ${acceptedBeforeCrash} completions accepted and ${receivedBeforeCrash} deliveries received before SIGKILL; ` +
         `after restart ${receivedTaskIds.length} requests for ${COMPLETIONS} tasks, ${executions.length} executions recorded, ${reSent} re-sent after the crash`,
     );
   }, 120_000);

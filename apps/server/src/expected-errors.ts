@@ -1,3 +1,4 @@
+import { ImportError } from '@handinger-webhooks/commands';
 import { DatabaseOpenError, asStorageUnavailable } from '@handinger-webhooks/event-store';
 import { RebuildInProgressError } from '@handinger-webhooks/projections';
 import { SecretKeyError } from '@handinger-webhooks/secrets';
@@ -16,7 +17,7 @@ const LISTEN_PROBLEMS: Record<string, string> = {
  * alone, without a stack.
  */
 export function expectedErrorMessage(error: unknown): string | null {
-  if (error instanceof DatabaseOpenError || error instanceof SecretKeyError || error instanceof RebuildInProgressError) return error.message;
+  if (error instanceof DatabaseOpenError || error instanceof SecretKeyError || error instanceof RebuildInProgressError || error instanceof ImportError) return error.message;
   const unavailable = asStorageUnavailable(error);
   if (unavailable !== null) return unavailable.message;
   const e = error as NodeJS.ErrnoException & { address?: string; port?: number };

@@ -19,7 +19,7 @@ export interface Context {
    * (a tRPC batch shares it); lazy so that creating the context cannot fail
    * and a failing lookup surfaces inside a procedure, as a logged 500.
    */
-  authenticate(): Caller | null;
+  authenticate(): Promise<Caller | null>;
 }
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
@@ -35,8 +35,8 @@ export function bearerKey(authorization: string | undefined): string | null {
  * Looked up on every request, never cached: a key revoked by the CLI in
  * another process is refused on the very next request (SPEC §2).
  */
-export function resolveCaller(readModels: ReadModels, key: string): Caller | null {
-  const row = readModels.apiKeyByHash(hashApiKey(key));
+export async function resolveCaller(readModels: ReadModels, key: string): Promise<Caller | null> {
+  const row = await readModels.apiKeyByHash(hashApiKey(key));
   if (!row || row.revoked_at !== null) return null;
   if (row.role === 'service') return { role: 'service', keyId: row.id };
   if (row.organization_id === null || row.user_id === null) return null;
@@ -47,10 +47,10 @@ export function resolveCaller(readModels: ReadModels, key: string): Caller | nul
 export function createContextFactory(readModels: ReadModels) {
   return ({ req }: { req: IncomingMessage }): Context => {
     const key = bearerKey(req.headers.authorization);
-    let caller: Caller | null | undefined;
+    let caller: Promise<Caller | null> | undefined;
     return {
       keyPresented: key !== null,
-      authenticate: () => (caller ??= key === null ? null : resolveCaller(readModels, key)),
+      authenticate: () => (caller ??= key === null ? Promise.resolve(null) : resolveCaller(readModels, key)),
     };
   };
 }

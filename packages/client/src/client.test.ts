@@ -4,7 +4,7 @@ import Handinger from '@ramensoft/handinger';
 import { createApiHandler } from '@handinger-webhooks/api';
 import { openApplication, type Application } from '@handinger-webhooks/commands';
 import { silentLogger } from '@handinger-webhooks/contracts';
-import { createTempDir } from '@handinger-webhooks/testing';
+import { TEST_BACKENDS, createTestDatabase, type TestDatabase } from '@handinger-webhooks/testing';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHandingerClient, type HandingerClient } from './index.js';
@@ -13,34 +13,6 @@ import { createHandingerClient, type HandingerClient } from './index.js';
  * The typed client against a real server, side by side with the official
  * SDK: the same scenario through both must give the same results.
  */
-
-let app: Application;
-let server: Server;
-let baseUrl: string;
-let requests = 0;
-let userKey: string;
-let serviceKey: string;
-const dir = createTempDir('handinger-client-test-');
-
-beforeAll(async () => {
-  app = await openApplication({ dbPath: dir.file('client.db') });
-  const handler = createApiHandler({ app, allowPrivateNetwork: false, version: 'test', logger: silentLogger });
-  server = createServer((req, res) => {
-    requests += 1;
-    handler(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  userKey = (await app.commands.issueApiKey({ role: 'user', organizationId: 'org_parity', userId: 'user_1', name: null })).key;
-  serviceKey = (await app.commands.issueApiKey({ role: 'service', organizationId: null, userId: null, name: 'runner' })).key;
-});
-
-afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
-  app?.close();
-  dir.remove();
-});
 
 /** One call's outcome, errors included, in a form both clients can be compared in. */
 type Outcome = { ok: unknown } | { status: number; code: string; message: string };
@@ -55,45 +27,6 @@ interface Operations {
   regenerate(workerId: string): Promise<unknown>;
   list(workerId: string, page?: number): Promise<unknown>;
   record(body: { taskId: string; workerId: string; status: 'completed' | 'error' | 'aborted'; completedAt?: string }): Promise<unknown>;
-}
-
-function viaSdk(): Operations {
-  const sdk = new Handinger({ apiKey: userKey, baseURL: baseUrl });
-  return {
-    create: (body) => sdk.workers.create(body),
-    deleteWorker: (id) => sdk.workers.delete(id),
-    retrieve: (id) => sdk.workers.webhooks.retrieve(id),
-    update: (id, url) => sdk.workers.webhooks.update(id, { url }),
-    deleteWebhook: (id) => sdk.workers.webhooks.delete(id),
-    regenerate: (id) => sdk.workers.webhooks.regenerateToken(id),
-    list: (id, page) => sdk.workers.webhooks.listExecutions(id, page === undefined ? {} : { page }),
-    // The SDK has no task-completions resource: the task runner POSTs the REST path.
-    record: async (body) => {
-      const response = await fetch(`${baseUrl}/api/task-completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${serviceKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const json = (await response.json()) as { message: string };
-      if (response.status !== 202) throw Object.assign(new Error(json.message), { status: response.status, error: json });
-      return json;
-    },
-  };
-}
-
-function viaClient(): Operations {
-  const client = createHandingerClient({ baseUrl, apiKey: userKey });
-  const service = createHandingerClient({ baseUrl, apiKey: serviceKey });
-  return {
-    create: (body) => client.workers.create.mutate(body),
-    deleteWorker: (workerId) => client.workers.delete.mutate({ workerId }),
-    retrieve: (workerId) => client.workers.webhooks.retrieve.query({ workerId }),
-    update: (workerId, url) => client.workers.webhooks.update.mutate({ workerId, url }),
-    deleteWebhook: (workerId) => client.workers.webhooks.delete.mutate({ workerId }),
-    regenerate: (workerId) => client.workers.webhooks.regenerateToken.mutate({ workerId }),
-    list: (workerId, page) => client.workers.webhooks.listExecutions.query(page === undefined ? { workerId } : { workerId, page }),
-    record: (body) => service.taskCompletions.record.mutate(body),
-  };
 }
 
 async function outcome(call: () => Promise<unknown>): Promise<Outcome> {
@@ -157,51 +90,126 @@ function normalise(trace: Outcome[], workerId: string): unknown[] {
   });
 }
 
-describe('createHandingerClient', () => {
-  test('every operation gives the same results as the official SDK', async () => {
-    const [sdkTrace, clientTrace] = [await scenario(viaSdk()), await scenario(viaClient())];
-    expect(clientTrace).toEqual(sdkTrace);
-    // The trace is meaningful: secrets were kept, then replaced; errors carry their status.
-    expect(sdkTrace).toMatchObject([
-      { ok: { id: '<worker>', title: 'Parity', visibility: 'private', url: 'https://handinger.com/workers/<worker>' } },
-      { ok: { token: null, url: null, signingSecret: null } },
-      { ok: { token: 'token#1', url: 'https://example.com/a', signingSecret: 'secret#1' } },
-      { ok: { token: 'token#1', url: 'https://example.com/b', signingSecret: 'secret#1' } },
-      { ok: { token: 'token#2', url: 'https://example.com/b', signingSecret: 'secret#2' } },
-      { status: 400, code: 'BAD_REQUEST', message: 'url: must use the https scheme' },
-      { ok: { logs: [], page: 1, pageCount: 0, totalCount: 0 } },
-      { ok: { logs: [], page: 2, pageCount: 0, totalCount: 0 } },
-      { status: 400, code: 'BAD_REQUEST', message: 'page: must be an integer ≥ 1' },
-      { ok: { accepted: true, duplicate: false } },
-      { ok: { accepted: true, duplicate: true } },
-      { ok: { token: null, url: null, signingSecret: null } },
-      { status: 409, code: 'CONFLICT' },
-      { ok: { token: null, url: null, signingSecret: null } },
-      { ok: { deleted: true } },
-      { status: 404, code: 'NOT_FOUND' },
-      { status: 404, code: 'NOT_FOUND' },
-      { status: 404, code: 'NOT_FOUND' },
-    ]);
+describe.each(TEST_BACKENDS)('%s', (backend) => {
+  let app: Application;
+  let server: Server;
+  let baseUrl: string;
+  let requests = 0;
+  let userKey: string;
+  let serviceKey: string;
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(backend, 'client.db');
+    app = await openApplication({ db: database.db, secretKey: database.secretKey });
+    const handler = createApiHandler({ app, allowPrivateNetwork: false, version: 'test', logger: silentLogger });
+    server = createServer((req, res) => {
+      requests += 1;
+      handler(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    userKey = (await app.commands.issueApiKey({ role: 'user', organizationId: 'org_parity', userId: 'user_1', name: null })).key;
+    serviceKey = (await app.commands.issueApiKey({ role: 'service', organizationId: null, userId: null, name: 'runner' })).key;
   });
 
-  test('calls made together travel in one batched request', async () => {
-    const client = createHandingerClient({ baseUrl: `${baseUrl}/`, apiKey: userKey });
-    const { id } = await client.workers.create.mutate({});
-    const before = requests;
-    const [webhook, page, missing] = await Promise.all([
-      client.workers.webhooks.retrieve.query({ workerId: id }),
-      client.workers.webhooks.listExecutions.query({ workerId: id }),
-      client.workers.webhooks.retrieve.query({ workerId: 'nope' }).catch((error: unknown) => error),
-    ]);
-    expect(requests - before).toBe(1);
-    expect(webhook).toEqual({ token: null, url: null, signingSecret: null });
-    expect(page).toEqual({ logs: [], page: 1, pageCount: 0, totalCount: 0 });
-    expect(missing).toBeInstanceOf(TRPCClientError);
-    expect((missing as TRPCClientError<never>).data).toMatchObject({ code: 'NOT_FOUND', httpStatus: 404 });
+  afterAll(async () => {
+    if (server) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    try {
+      await app?.close();
+    } finally {
+      await database?.drop();
+    }
   });
 
-  test('a bad key is an UNAUTHORIZED error', async () => {
-    const client = createHandingerClient({ baseUrl, apiKey: 'hwk_wrong' });
-    await expect(client.workers.create.mutate({})).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED', httpStatus: 401 } });
+  function viaSdk(): Operations {
+    const sdk = new Handinger({ apiKey: userKey, baseURL: baseUrl });
+    return {
+      create: (body) => sdk.workers.create(body),
+      deleteWorker: (id) => sdk.workers.delete(id),
+      retrieve: (id) => sdk.workers.webhooks.retrieve(id),
+      update: (id, url) => sdk.workers.webhooks.update(id, { url }),
+      deleteWebhook: (id) => sdk.workers.webhooks.delete(id),
+      regenerate: (id) => sdk.workers.webhooks.regenerateToken(id),
+      list: (id, page) => sdk.workers.webhooks.listExecutions(id, page === undefined ? {} : { page }),
+      // The SDK has no task-completions resource: the task runner POSTs the REST path.
+      record: async (body) => {
+        const response = await fetch(`${baseUrl}/api/task-completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${serviceKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        const json = (await response.json()) as { message: string };
+        if (response.status !== 202) throw Object.assign(new Error(json.message), { status: response.status, error: json });
+        return json;
+      },
+    };
+  }
+
+  function viaClient(): Operations {
+    const client = createHandingerClient({ baseUrl, apiKey: userKey });
+    const service = createHandingerClient({ baseUrl, apiKey: serviceKey });
+    return {
+      create: (body) => client.workers.create.mutate(body),
+      deleteWorker: (workerId) => client.workers.delete.mutate({ workerId }),
+      retrieve: (workerId) => client.workers.webhooks.retrieve.query({ workerId }),
+      update: (workerId, url) => client.workers.webhooks.update.mutate({ workerId, url }),
+      deleteWebhook: (workerId) => client.workers.webhooks.delete.mutate({ workerId }),
+      regenerate: (workerId) => client.workers.webhooks.regenerateToken.mutate({ workerId }),
+      list: (workerId, page) => client.workers.webhooks.listExecutions.query(page === undefined ? { workerId } : { workerId, page }),
+      record: (body) => service.taskCompletions.record.mutate(body),
+    };
+  }
+
+  describe('createHandingerClient', () => {
+    test('every operation gives the same results as the official SDK', async () => {
+      const [sdkTrace, clientTrace] = [await scenario(viaSdk()), await scenario(viaClient())];
+      expect(clientTrace).toEqual(sdkTrace);
+      // The trace is meaningful: secrets were kept, then replaced; errors carry their status.
+      expect(sdkTrace).toMatchObject([
+        { ok: { id: '<worker>', title: 'Parity', visibility: 'private', url: 'https://handinger.com/workers/<worker>' } },
+        { ok: { token: null, url: null, signingSecret: null } },
+        { ok: { token: 'token#1', url: 'https://example.com/a', signingSecret: 'secret#1' } },
+        { ok: { token: 'token#1', url: 'https://example.com/b', signingSecret: 'secret#1' } },
+        { ok: { token: 'token#2', url: 'https://example.com/b', signingSecret: 'secret#2' } },
+        { status: 400, code: 'BAD_REQUEST', message: 'url: must use the https scheme' },
+        { ok: { logs: [], page: 1, pageCount: 0, totalCount: 0 } },
+        { ok: { logs: [], page: 2, pageCount: 0, totalCount: 0 } },
+        { status: 400, code: 'BAD_REQUEST', message: 'page: must be an integer ≥ 1' },
+        { ok: { accepted: true, duplicate: false } },
+        { ok: { accepted: true, duplicate: true } },
+        { ok: { token: null, url: null, signingSecret: null } },
+        { status: 409, code: 'CONFLICT' },
+        { ok: { token: null, url: null, signingSecret: null } },
+        { ok: { deleted: true } },
+        { status: 404, code: 'NOT_FOUND' },
+        { status: 404, code: 'NOT_FOUND' },
+        { status: 404, code: 'NOT_FOUND' },
+      ]);
+    });
+
+    test('calls made together travel in one batched request', async () => {
+      const client = createHandingerClient({ baseUrl: `${baseUrl}/`, apiKey: userKey });
+      const { id } = await client.workers.create.mutate({});
+      const before = requests;
+      const [webhook, page, missing] = await Promise.all([
+        client.workers.webhooks.retrieve.query({ workerId: id }),
+        client.workers.webhooks.listExecutions.query({ workerId: id }),
+        client.workers.webhooks.retrieve.query({ workerId: 'nope' }).catch((error: unknown) => error),
+      ]);
+      expect(requests - before).toBe(1);
+      expect(webhook).toEqual({ token: null, url: null, signingSecret: null });
+      expect(page).toEqual({ logs: [], page: 1, pageCount: 0, totalCount: 0 });
+      expect(missing).toBeInstanceOf(TRPCClientError);
+      expect((missing as TRPCClientError<never>).data).toMatchObject({ code: 'NOT_FOUND', httpStatus: 404 });
+    });
+
+    test('a bad key is an UNAUTHORIZED error', async () => {
+      const client = createHandingerClient({ baseUrl, apiKey: 'hwk_wrong' });
+      await expect(client.workers.create.mutate({})).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED', httpStatus: 401 } });
+    });
   });
 });

@@ -1,64 +1,70 @@
 import { createIdGenerator, type IdGenerator } from '@handinger-webhooks/contracts';
 import type { WebhookSecrets } from '@handinger-webhooks/domain';
-import { EventStore, migrateEventStore, openDatabase, type SqliteDatabase } from '@handinger-webhooks/event-store';
-import { LIVE_TABLES, ReadModels, createProjector, ensureReadModels } from '@handinger-webhooks/projections';
+import { EVENT_STORE_MIGRATIONS, EventLog, type Database } from '@handinger-webhooks/event-store';
+import { DeliveryClaims, ReadModels, createProjector, ensureReadModels, LIVE_TABLES } from '@handinger-webhooks/projections';
 import type { SecretBox } from '@handinger-webhooks/secrets';
 import { Commands } from './commands.js';
+import { openStorage } from './open-storage.js';
 import { prepareSecretsAtRest } from './secrets-at-rest.js';
 
 export interface ApplicationOptions {
-  /** SQLite file (created with its directory if missing), or `:memory:`. */
-  dbPath: string;
+  /** A SQLite file (created with its folder if missing), `:memory:`, or a `postgres://` / `postgresql://` URL. */
+  db: string;
   ids?: IdGenerator;
   clock?: () => Date;
   secrets?: () => WebhookSecrets;
   /**
    * The value of `HANDINGER_SECRET_KEY` (base64 of 32 bytes); without it the
-   * key file `<dbPath>.key` is used (created with a new database).
+   * key file `<db>.key` is used (created with a new database). Required on PostgreSQL.
    */
   secretKey?: string | undefined;
 }
 
-/** One process's handle on the service: the database, its log, read models and commands. */
+/** One process's handle on the service: the database, its log, read models, claims and commands. */
 export interface Application {
-  db: SqliteDatabase;
-  store: EventStore;
+  database: Database;
+  log: EventLog;
   readModels: ReadModels;
+  claims: DeliveryClaims;
   commands: Commands;
   /** Seals and opens webhook secrets under the service's secret key (SPEC §7). */
   secretBox: SecretBox;
   /** Where the secret key came from (a path or the variable's name, never the key). */
   secretKeySource: string;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
- * Opens the database, migrates the event store, sets up secrets at rest
- * (the secret key, checked against the database), makes sure the read
- * models exist and match this code (rebuilding them from the log if not),
- * and wires the inline projections into the event store.
+ * Opens the database (SQLite file or PostgreSQL URL), migrates the event
+ * store, sets up secrets at rest (the secret key, checked against the
+ * database), makes sure the read models exist and match this code
+ * (rebuilding them from the log if not), and wires the inline projections
+ * into the log.
  */
 export async function openApplication(options: ApplicationOptions): Promise<Application> {
-  const db = openDatabase(options.dbPath);
+  const database = await openStorage(options.db);
+  const clock = options.clock ?? (() => new Date());
+  const log = new EventLog(database, { project: createProjector(LIVE_TABLES), now: clock });
   let secrets: Awaited<ReturnType<typeof prepareSecretsAtRest>>;
   try {
-    await migrateEventStore(db);
-    secrets = await prepareSecretsAtRest(db, { dbPath: options.dbPath, secretKey: options.secretKey });
-    await ensureReadModels(db);
+    await database.migrate('event-store', EVENT_STORE_MIGRATIONS);
+    secrets = await prepareSecretsAtRest(database, log, { db: options.db, secretKey: options.secretKey });
+    await ensureReadModels(database, log);
   } catch (error) {
-    db.close();
+    await database.close();
     throw error;
   }
-  const clock = options.clock ?? (() => new Date());
-  const store = new EventStore(db, { onAppended: createProjector(db, LIVE_TABLES), now: clock });
-  const readModels = new ReadModels(db);
+  const readModels = new ReadModels(database.sql);
+  const claims = new DeliveryClaims();
   const commands = new Commands({
-    store,
+    database,
+    log,
     readModels,
+    claims,
     ids: options.ids ?? createIdGenerator(() => clock().getTime()),
     clock,
     secretBox: secrets.box,
     ...(options.secrets ? { secrets: options.secrets } : {}),
   });
-  return { db, store, readModels, commands, secretBox: secrets.box, secretKeySource: secrets.source, close: () => db.close() };
+  return { database, log, readModels, claims, commands, secretBox: secrets.box, secretKeySource: secrets.source, close: () => database.close() };
 }

@@ -1,28 +1,37 @@
-import { streams, workerId as makeWorkerId, type ApiKeyRole, type CreateWorkerInput, type IdGenerator, type TaskCompletionInput } from '@handinger-webhooks/contracts';
+import {
+  streams,
+  workerId as makeWorkerId,
+  type ApiKeyRole,
+  type AttemptResult,
+  type CreateWorkerInput,
+  type DeliveryAttempted,
+  type IdGenerator,
+  type TaskCompletionInput,
+} from '@handinger-webhooks/contracts';
 import {
   DomainError,
   apiKeyDecider,
   deliveryDecider,
+  foldState,
   taskDecider,
   webhookDecider,
   workerDecider,
-  type Decider,
-  type DropDelivery,
+  type DeliveryState,
+  type PendingDelivery,
   type RecordDelivery,
   type WebhookSecrets,
 } from '@handinger-webhooks/domain';
-import type { EventStore } from '@handinger-webhooks/event-store';
-import type { ApiKeyRow, ReadModels, WebhookRow, WorkerRow } from '@handinger-webhooks/projections';
+import { ConcurrencyError, lockForTransaction, type Database, type EventLog, type TxSql } from '@handinger-webhooks/event-store';
+import { CLAIM_METADATA, type ApiKeyRow, type ClaimedAttempt, type DeliveryClaims, type ReadModels, type WebhookRow, type WorkerRow } from '@handinger-webhooks/projections';
 import { sealWebhookSecrets, type SecretBox } from '@handinger-webhooks/secrets';
-import { cachedHandle } from './cached-handle.js';
-import { handle } from './handle.js';
-import { GroupCommit } from './group-commit.js';
-import { StreamStateCache } from './stream-state-cache.js';
+import { decideAndAppend, handle } from './handle.js';
 import { generateApiKey, generateWebhookSecrets, hashApiKey } from './secrets.js';
 
 export interface CommandDependencies {
-  store: EventStore;
+  database: Database;
+  log: EventLog;
   readModels: ReadModels;
+  claims: DeliveryClaims;
   ids: IdGenerator;
   clock?: () => Date;
   /** Fresh webhook secrets in the clear; sealed under `secretBox` before they reach a decider. */
@@ -35,31 +44,63 @@ export interface Actor {
   keyId: string;
 }
 
+/** One send of a claimed attempt, as the delivery pipeline reports it. */
+export type AttemptOutcomeRecord = Omit<RecordDelivery, 'type' | 'now' | 'deliveryId' | 'attempt' | 'dueAt' | 'taskId'> & {
+  claim: ClaimedAttempt;
+};
+
+/** What recording an attempt decided (read off the appended event, never re-derived). */
+export type RecordedAttempt =
+  | { recorded: true; result: AttemptResult; nextAttemptAt: string | null }
+  | { recorded: false; reason: 'duplicate' }
+  | { recorded: false; reason: 'rejected'; error: DomainError };
+
 const workerNotFound = (workerId: string) => new DomainError('not_found', 'worker_not_found', `worker ${workerId} not found`);
 
+/** How many times a command is decided again after losing a race for its stream. */
+const CONCURRENCY_RETRIES = 5;
+
+/** The state a claim's row stands for: the delivery as of `claim.version`, so an attempt is decided without reading its stream. */
+const snapshotOf = (claim: ClaimedAttempt): { state: DeliveryState; version: number } => ({
+  state: {
+    status: 'pending',
+    workerId: claim.workerId,
+    taskId: claim.taskId,
+    taskPosition: claim.taskPosition,
+    webhookGeneration: claim.generation,
+    nextAttempt: claim.attempt,
+    dueAt: claim.dueAt,
+    executions: [],
+  } satisfies PendingDelivery,
+  version: claim.version,
+});
+
 /**
- * The application's commands. Each one runs in a group-committed transaction
- * and resolves after the commit with what the caller needs to answer (read
- * from the freshly projected read models).
+ * The application's commands: each one runs in a write transaction
+ * (group-committed on SQLite), reads what it decides from, is decided by a
+ * pure decider, appends, and resolves after the commit with what the caller
+ * needs to answer (read from the freshly projected read models). A command
+ * that lost a race for its stream is decided again from the log.
  */
 export class Commands {
-  private readonly store: EventStore;
+  private readonly database: Database;
+  private readonly log: EventLog;
   private readonly readModels: ReadModels;
+  private readonly claims: DeliveryClaims;
   private readonly ids: IdGenerator;
   private readonly clock: () => Date;
   private readonly secrets: () => WebhookSecrets;
   private readonly secretBox: SecretBox;
-  private readonly commit: GroupCommit;
-  private readonly cache = new StreamStateCache();
 
   constructor(deps: CommandDependencies) {
-    this.store = deps.store;
+    this.database = deps.database;
+    this.log = deps.log;
     this.readModels = deps.readModels;
+    this.claims = deps.claims;
     this.ids = deps.ids;
     this.clock = deps.clock ?? (() => new Date());
     this.secrets = deps.secrets ?? generateWebhookSecrets;
     this.secretBox = deps.secretBox;
-    this.commit = new GroupCommit(deps.store, this.cache);
   }
 
   private now = (): string => this.clock().toISOString();
@@ -67,27 +108,30 @@ export class Commands {
   /** Fresh secrets for a worker's webhook, sealed: events and read models never hold them in the clear (SPEC §7). */
   private sealedSecrets = (workerId: string): WebhookSecrets => sealWebhookSecrets(this.secretBox, workerId, this.secrets());
 
-  /** Decides and appends one command on one stream (see cachedHandle); only inside `this.commit.run`. */
-  private execute<State, Command, Event extends { type: string; data: unknown }>(
-    decider: Decider<State, Command, Event>,
-    streamId: string,
-    command: Command,
-    actor?: Actor,
-  ) {
-    return cachedHandle(this.store, this.cache, decider, streamId, command, actor && { actor: actor.keyId });
+  /** Runs `work` in a write transaction, again from scratch when it lost a race for a stream. */
+  private async write<T>(work: (tx: TxSql) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.database.transaction(work);
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= CONCURRENCY_RETRIES) throw error;
+      }
+    }
   }
 
-  /** Inside the transaction: the worker must exist and not be deleted. */
-  private activeWorker(workerId: string): WorkerRow {
-    const worker = this.readModels.worker(workerId);
+  private metadata = (actor?: Actor) => (actor ? { actor: actor.keyId } : undefined);
+
+  /** Inside the transaction: the worker must exist and not be deleted (its row is locked against a concurrent delete). */
+  private async activeWorker(tx: TxSql, workerId: string): Promise<WorkerRow> {
+    const worker = await this.readModels.worker(workerId, { sql: tx, lock: true });
     if (!worker || worker.deleted_at !== null) throw workerNotFound(workerId);
     return worker;
   }
 
   createWorker(owner: { organizationId: string; userId: string }, input: CreateWorkerInput, actor?: Actor): Promise<WorkerRow> {
-    return this.commit.run(() => {
-      const workerId = makeWorkerId(owner.organizationId, this.ids.ulid());
-      this.execute(workerDecider, streams.worker(workerId), {
+    const workerId = makeWorkerId(owner.organizationId, this.ids.ulid());
+    return this.write(async (tx) => {
+      await handle(tx, this.log, workerDecider, streams.worker(workerId), {
         type: 'CreateWorker',
         workerId,
         organizationId: owner.organizationId,
@@ -97,72 +141,71 @@ export class Commands {
         summary: input.summary ?? '',
         visibility: input.visibility ?? 'public',
         now: this.now(),
-      }, actor);
-      return this.readModels.worker(workerId)!;
+      }, this.metadata(actor));
+      return (await this.readModels.worker(workerId, { sql: tx }))!;
     });
   }
 
   /** Soft-deletes the worker and removes its webhook, which drops its pending deliveries. */
   deleteWorker(workerId: string, actor?: Actor): Promise<void> {
-    return this.commit.run(() => {
+    return this.write(async (tx) => {
       const now = this.now();
-      this.execute(workerDecider, streams.worker(workerId), { type: 'DeleteWorker', workerId, now }, actor);
-      this.execute(webhookDecider, streams.webhook(workerId), { type: 'DeleteWebhook', workerId, reason: 'worker_deleted', now }, actor);
+      await handle(tx, this.log, workerDecider, streams.worker(workerId), { type: 'DeleteWorker', workerId, now }, this.metadata(actor));
+      await handle(tx, this.log, webhookDecider, streams.webhook(workerId), { type: 'DeleteWebhook', workerId, reason: 'worker_deleted', now }, this.metadata(actor));
     });
   }
 
   /** Sets (or with `null`, removes) the worker's webhook URL. The URL must already satisfy the URL policy. */
   setWebhook(workerId: string, url: string | null, actor?: Actor): Promise<WebhookRow | undefined> {
-    return this.commit.run(() => {
-      this.activeWorker(workerId);
-      this.execute(webhookDecider, streams.webhook(workerId), {
+    return this.write(async (tx) => {
+      await this.activeWorker(tx, workerId);
+      await handle(tx, this.log, webhookDecider, streams.webhook(workerId), {
         type: 'SetWebhook',
         workerId,
         url,
         secrets: this.sealedSecrets(workerId),
         now: this.now(),
-      }, actor);
-      return this.readModels.webhook(workerId);
+      }, this.metadata(actor));
+      return this.readModels.webhook(workerId, { sql: tx });
     });
   }
 
   deleteWebhook(workerId: string, actor?: Actor): Promise<void> {
-    return this.commit.run(() => {
-      this.activeWorker(workerId);
-      this.execute(webhookDecider, streams.webhook(workerId), {
-        type: 'DeleteWebhook',
-        workerId,
-        reason: 'removed',
-        now: this.now(),
-      }, actor);
+    return this.write(async (tx) => {
+      await this.activeWorker(tx, workerId);
+      await handle(tx, this.log, webhookDecider, streams.webhook(workerId), { type: 'DeleteWebhook', workerId, reason: 'removed', now: this.now() }, this.metadata(actor));
     });
   }
 
   /** New token and signing secret, same URL. @throws DomainError `webhook_not_configured` (409). */
   rotateToken(workerId: string, actor?: Actor): Promise<WebhookRow> {
-    return this.commit.run(() => {
-      this.activeWorker(workerId);
-      this.execute(webhookDecider, streams.webhook(workerId), {
+    return this.write(async (tx) => {
+      await this.activeWorker(tx, workerId);
+      await handle(tx, this.log, webhookDecider, streams.webhook(workerId), {
         type: 'RotateToken',
         workerId,
         secrets: this.sealedSecrets(workerId),
         now: this.now(),
-      }, actor);
-      return this.readModels.webhook(workerId)!;
+      }, this.metadata(actor));
+      return (await this.readModels.webhook(workerId, { sql: tx }))!;
     });
   }
 
   /**
-   * Records a finished task, idempotently per `taskId`. A repeat for the same
-   * worker is a duplicate (even if the worker was deleted since); a new
-   * completion needs an active worker.
+   * Records a finished task, idempotently per `taskId`: a repeat for the
+   * same worker is a duplicate (even if the worker was deleted since); a new
+   * completion needs an active worker. When the worker has a webhook, the
+   * notification is opened in the same transaction: it exists exactly when
+   * the completion was accepted with a webhook configured (SPEC §5), and the
+   * delivery app can claim it the moment the commit lands.
    */
-  recordTaskCompletion(input: TaskCompletionInput, actor?: Actor): Promise<{ duplicate: boolean }> {
-    return this.commit.run(() => {
+  recordTaskCompletion(input: TaskCompletionInput, actor?: Actor): Promise<{ duplicate: boolean; deliveryId: string | null }> {
+    return this.write(async (tx) => {
       const streamId = streams.task(input.taskId);
-      const recorded = this.store.streamVersion(streamId) > 0;
-      if (!recorded) this.activeWorker(input.workerId);
-      const events = this.execute(taskDecider, streamId, {
+      const past = await this.log.readStream(tx, streamId);
+      if (past.length === 0) await this.activeWorker(tx, input.workerId);
+      const now = this.now();
+      const [completed] = await decideAndAppend(tx, this.log, taskDecider, streamId, {
         type: 'RecordTaskCompletion',
         taskId: input.taskId,
         workerId: input.workerId,
@@ -170,9 +213,23 @@ export class Commands {
         status: input.status,
         completedAt: input.completedAt === undefined ? null : new Date(input.completedAt).toISOString(),
         output: input.output ?? null,
-        now: this.now(),
-      }, actor);
-      return { duplicate: events.length === 0 };
+        now,
+      }, { state: foldState(taskDecider, past as never), version: past.length }, this.metadata(actor));
+      if (completed === undefined) return { duplicate: true, deliveryId: null };
+      const webhook = await this.readModels.webhook(input.workerId, { sql: tx, lock: true });
+      if (webhook === undefined) return { duplicate: false, deliveryId: null };
+      const deliveryId = this.ids.deliveryId();
+      // A fresh delivery id names a stream nobody has written: decided from the initial state, no read.
+      await decideAndAppend(tx, this.log, deliveryDecider, streams.delivery(deliveryId), {
+        type: 'ScheduleDelivery',
+        deliveryId,
+        workerId: input.workerId,
+        taskId: input.taskId,
+        taskPosition: completed.globalPosition,
+        webhookGeneration: webhook.generation,
+        now,
+      }, { state: deliveryDecider.initialState(), version: 0 });
+      return { duplicate: false, deliveryId };
     });
   }
 
@@ -181,26 +238,17 @@ export class Commands {
    * caller's hands, since only its hash is stored. Pass `key` to register a
    * known key (the bootstrap key of SPEC §2).
    */
-  issueApiKey(request: {
-    role: ApiKeyRole;
-    organizationId: string | null;
-    userId: string | null;
-    name: string | null;
-    key?: string;
-  }): Promise<{ key: string; row: ApiKeyRow }> {
-    return this.commit.run(() => this.issueApiKeyNow(request));
+  issueApiKey(request: { role: ApiKeyRole; organizationId: string | null; userId: string | null; name: string | null; key?: string }): Promise<{ key: string; row: ApiKeyRow }> {
+    return this.write((tx) => this.issueApiKeyIn(tx, request));
   }
 
-  private issueApiKeyNow(request: {
-    role: ApiKeyRole;
-    organizationId: string | null;
-    userId: string | null;
-    name: string | null;
-    key?: string;
-  }): { key: string; row: ApiKeyRow } {
+  private async issueApiKeyIn(
+    tx: TxSql,
+    request: { role: ApiKeyRole; organizationId: string | null; userId: string | null; name: string | null; key?: string },
+  ): Promise<{ key: string; row: ApiKeyRow }> {
     const key = request.key ?? generateApiKey();
     const keyId = this.ids.apiKeyId();
-    this.execute(apiKeyDecider, streams.apiKey(keyId), {
+    await handle(tx, this.log, apiKeyDecider, streams.apiKey(keyId), {
       type: 'IssueApiKey',
       keyId,
       keyHash: hashApiKey(key),
@@ -210,7 +258,7 @@ export class Commands {
       name: request.name,
       now: this.now(),
     });
-    return { key, row: this.readModels.apiKeyById(keyId)! };
+    return { key, row: (await this.readModels.apiKeyById(keyId, tx))! };
   }
 
   /**
@@ -218,69 +266,80 @@ export class Commands {
    * exists already (two processes starting together issue one key, not two).
    */
   issueFirstApiKey(request: { organizationId: string; userId: string; name: string; key?: string }): Promise<{ key: string; row: ApiKeyRow } | null> {
-    return this.commit.run(() => {
-      if (this.readModels.hasApiKeys()) return null;
-      return this.issueApiKeyNow({ role: 'user', ...request });
+    return this.write(async (tx) => {
+      await lockForTransaction(tx, 'first-api-key');
+      if (await this.readModels.hasApiKeys(tx)) return null;
+      return this.issueApiKeyIn(tx, { role: 'user', ...request });
     });
   }
 
   revokeApiKey(keyId: string): Promise<ApiKeyRow> {
-    return this.commit.run(() => {
-      this.execute(apiKeyDecider, streams.apiKey(keyId), { type: 'RevokeApiKey', keyId, now: this.now() });
-      return this.readModels.apiKeyById(keyId)!;
+    return this.write(async (tx) => {
+      await handle(tx, this.log, apiKeyDecider, streams.apiKey(keyId), { type: 'RevokeApiKey', keyId, now: this.now() });
+      return (await this.readModels.apiKeyById(keyId, tx))!;
     });
-  }
-
-  /** Opens a delivery for a task completion under the webhook generation it was accepted with. */
-  scheduleDelivery(request: { workerId: string; taskId: string; webhookGeneration: number }): Promise<string> {
-    return this.commit.run(() => this.openDelivery(request, true));
-  }
-
-  /** The synchronous form, for a caller already inside a transaction (the scheduler, with its checkpoint). */
-  scheduleDeliveryNow(request: { workerId: string; taskId: string; webhookGeneration: number }): string {
-    return this.openDelivery(request, false);
   }
 
   /**
-   * A freshly minted delivery id names a stream nobody has written, so it is
-   * decided from the initial state without reading it (a collision would still
-   * hit the unique index). Inside GroupCommit the new state is cached too.
+   * Records a batch of sends, in one transaction, each decided from its
+   * claim's snapshot of the delivery (and from the log if the snapshot turns
+   * out stale) and appended under its claim (the queue's fence). Returns,
+   * per send and in order, what the decider decided. A send the decider
+   * rejects is reported, not thrown: the others are recorded.
    */
-  private openDelivery(request: { workerId: string; taskId: string; webhookGeneration: number }, inGroupCommit: boolean): string {
-    const deliveryId = this.ids.deliveryId();
-    const streamId = streams.delivery(deliveryId);
-    const initial = deliveryDecider.initialState();
-    const events = deliveryDecider.decide({ type: 'ScheduleDelivery', deliveryId, ...request, now: this.now() }, initial);
-    this.store.append(streamId, events, 0, { versionIsKnown: true });
-    if (inGroupCommit) {
-      this.cache.stage(streamId, { decider: deliveryDecider, version: events.length, state: events.reduce(deliveryDecider.evolve, initial) });
+  recordAttempts(sends: readonly AttemptOutcomeRecord[]): Promise<RecordedAttempt[]> {
+    return this.write(async (tx) => {
+      const results: RecordedAttempt[] = [];
+      for (const send of sends) results.push(await this.recordAttemptIn(tx, send));
+      return results;
+    });
+  }
+
+  private async recordAttemptIn(tx: TxSql, send: AttemptOutcomeRecord): Promise<RecordedAttempt> {
+    const { claim, ...outcome } = send;
+    const streamId = streams.delivery(claim.deliveryId);
+    const command: RecordDelivery = {
+      type: 'RecordDelivery',
+      ...outcome,
+      deliveryId: claim.deliveryId,
+      attempt: claim.attempt,
+      dueAt: claim.dueAt,
+      taskId: claim.taskId,
+      now: this.now(),
+    };
+    const metadata = { [CLAIM_METADATA]: claim.claimToken };
+    let events: { data: DeliveryAttempted['data'] }[];
+    try {
+      try {
+        events = (await decideAndAppend(tx, this.log, deliveryDecider, streamId, command, snapshotOf(claim), metadata)) as never;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        // The row's snapshot was stale (another process recorded meanwhile): decide from the log.
+        events = (await handle(tx, this.log, deliveryDecider, streamId, command, metadata)) as never;
+      }
+    } catch (error) {
+      if (error instanceof DomainError) return { recorded: false, reason: 'rejected', error };
+      throw error;
     }
-    return deliveryId;
+    const [attempted] = events;
+    if (attempted === undefined) return { recorded: false, reason: 'duplicate' };
+    return { recorded: true, result: attempted.data.result!, nextAttemptAt: attempted.data.nextAttemptAt };
   }
 
-  /** Records one attempt (idempotent per attempt number) and the decided next attempt, if any. */
-  recordDelivery(attempt: Omit<RecordDelivery, 'type' | 'now'>, alsoInTransaction?: () => void): Promise<void> {
-    return this.commit.run(() => {
-      this.execute(deliveryDecider, streams.delivery(attempt.deliveryId), {
-        type: 'RecordDelivery',
-        ...attempt,
-        now: this.now(),
-      });
-      alsoInTransaction?.();
+  /** Ends pending deliveries whose webhook is gone or was replaced (claimed as orphans), under their claims. */
+  dropDeliveries(orphans: readonly { deliveryId: string; claimToken: string }[]): Promise<number> {
+    if (orphans.length === 0) return Promise.resolve(0);
+    return this.write(async (tx) => {
+      let dropped = 0;
+      for (const orphan of orphans) {
+        const events = await handle(tx, this.log, deliveryDecider, streams.delivery(orphan.deliveryId), { type: 'DropDelivery', deliveryId: orphan.deliveryId, now: this.now() }, {
+          [CLAIM_METADATA]: orphan.claimToken,
+        });
+        // Nothing to drop: the delivery had ended (a row a fenced-out recording left behind), so the row goes alone.
+        if (events.length === 0) await this.claims.forgetEnded(tx, orphan.deliveryId, orphan.claimToken);
+        dropped += events.length;
+      }
+      return dropped;
     });
   }
-
-  /** Ends a pending delivery whose webhook is gone. */
-  dropDelivery(deliveryId: string): Promise<void> {
-    return this.commit.run(() => {
-      this.execute(deliveryDecider, streams.delivery(deliveryId), this.dropCommand(deliveryId));
-    });
-  }
-
-  /** The synchronous form, for a caller already inside a transaction (the delivery app's claim). */
-  dropDeliveryNow(deliveryId: string): void {
-    handle(this.store, deliveryDecider, streams.delivery(deliveryId), this.dropCommand(deliveryId));
-  }
-
-  private dropCommand = (deliveryId: string): DropDelivery => ({ type: 'DropDelivery', deliveryId, now: this.now() });
 }

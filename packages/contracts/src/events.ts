@@ -78,12 +78,27 @@ export type DeliveryScheduled = Event<
     deliveryId: string;
     workerId: string;
     taskId: string;
+    /**
+     * Global position of the `TaskCompleted` it notifies, so its body is one
+     * lookup away. Absent in deliveries opened before it was recorded: their
+     * body is found through `taskId`.
+     */
+    taskPosition?: number;
     /** Global position of the `WebhookConfigured` the delivery belongs to; a removal ends it. */
     webhookGeneration: number;
     dueAt: string;
     scheduledAt: string;
   }
 >;
+
+/**
+ * What an attempt decided, as the decider recorded it: `delivered` (2xx),
+ * `retry` (another attempt is scheduled), `gone` (HTTP 410: no more
+ * attempts), `exhausted` (the schedule ran out), or `superseded` (a late
+ * send of an attempt another process already recorded: logged, schedule
+ * unchanged).
+ */
+export type AttemptResult = 'delivered' | 'retry' | 'gone' | 'exhausted' | 'superseded';
 /** One attempt, exactly what the execution log shows, plus the decided next attempt. */
 export type DeliveryAttempted = Event<
   'DeliveryAttempted',
@@ -102,8 +117,12 @@ export type DeliveryAttempted = Event<
     taskTitle: string | null;
     /** When this attempt was due (where the schedule held it). */
     dueAt: string;
-    /** When the next attempt is due, or `null` when this was the last one. */
+    /** When the next attempt is due, or `null` when the delivery has ended. */
     nextAttemptAt: string | null;
+    /** The number of the next attempt when there is one (absent in older events: `attempt + 1`). */
+    nextAttempt?: number;
+    /** The decision (absent in events recorded before it was: derive it with `attemptResultOf`). */
+    result?: AttemptResult;
   }
 >;
 /** A pending delivery whose webhook was removed (or replaced by a new generation) before its next attempt. */
@@ -112,6 +131,14 @@ export type DeliveryDropped = Event<
   { deliveryId: string; workerId: string; reason: 'webhook_removed'; dueAt: string; droppedAt: string }
 >;
 export type DeliveryEvent = DeliveryScheduled | DeliveryAttempted | DeliveryDropped;
+
+/** The decision an attempt recorded; for events from before `result` was stored, read off the rest of the event. */
+export function attemptResultOf(data: DeliveryAttempted['data']): AttemptResult {
+  if (data.result !== undefined) return data.result;
+  if (data.nextAttemptAt !== null) return 'retry';
+  if (data.requestStatus === 'success') return 'delivered';
+  return data.responseStatus === 410 ? 'gone' : 'exhausted';
+}
 
 export type DomainEvent = WorkerEvent | WebhookEvent | ApiKeyEvent | TaskEvent | DeliveryEvent;
 export type DomainEventType = DomainEvent['type'];

@@ -1,114 +1,53 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { DatabaseOpenError } from './storage-errors.js';
+import type { Kysely } from 'kysely';
+import type { Sql, SqlDialect, TxSql } from './sql.js';
 
-export type SqliteDatabase = Database.Database;
+/** Raised in this process (only) after every write transaction it commits: for waiting on "something was written". */
+export const COMMIT_SIGNAL = 'commit';
 
-export interface OpenDatabaseOptions {
-  readonly?: boolean;
-  /** The better-sqlite3 addon, already loaded (the single executable carries its own). */
-  nativeBinding?: object;
-}
-
-let defaultNativeBinding: object | undefined;
-
-/** Lets the single executable hand over the addon it extracted, once, before any database is opened. */
-export function setDefaultNativeBinding(binding: object): void {
-  defaultNativeBinding = binding;
-}
-
-/** Owner-only: the database holds the service's secrets (sealed) and everything else worth stealing. */
-const OWNER_ONLY_FILE = 0o600;
-const OWNER_ONLY_DIR = 0o700;
-/** SQLite's companions of a database file; it creates them with the database file's permissions. */
-const COMPANION_SUFFIXES = ['-wal', '-shm', '-journal'];
-
-const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
-
-/** Whether an existing file is a SQLite database (or empty): only those get their permissions changed. */
-function looksLikeDatabase(path: string): boolean {
-  const fd = openSync(path, 'r');
-  try {
-    const header = Buffer.alloc(SQLITE_HEADER.length);
-    const read = readSync(fd, header, 0, header.length, 0);
-    return read === 0 || (read === header.length && header.equals(SQLITE_HEADER));
-  } finally {
-    closeSync(fd);
-  }
-}
+/** One schema migration: Kysely's schema builder, told which dialect it runs on. */
+export type SchemaMigration = (db: Kysely<any>, dialect: SqlDialect) => Promise<void>;
 
 /**
- * Makes the database file owner-only before SQLite opens it: a new file is
- * created 0600 (in a 0700 folder, if the folder is new), and an existing
- * database (from before this rule) has group and other permissions taken
- * away, with its WAL companions. A file that is not a database is left as
- * it is (opening it fails next, naming it).
+ * A database as the storage packages use it, whatever the backend: reads of
+ * committed state, write transactions, migrations, and commit signals.
+ * Implemented by `storage-sqlite` (better-sqlite3) and `storage-postgres`
+ * (pg); everything above it is written once.
  */
-function restrictPermissions(path: string): void {
-  const folder = dirname(path);
-  if (!existsSync(folder)) mkdirSync(folder, { recursive: true, mode: OWNER_ONLY_DIR });
-  if (!existsSync(path)) {
-    closeSync(openSync(path, 'a', OWNER_ONLY_FILE));
-    return;
-  }
-  if (!statSync(path).isFile() || !looksLikeDatabase(path)) return;
-  for (const file of [path, ...COMPANION_SUFFIXES.map((suffix) => path + suffix)]) {
-    try {
-      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, OWNER_ONLY_FILE);
-    } catch (error) {
-      // A missing companion is fine; a file we may not chmod (not ours) is the operator's choice.
-      if (!['ENOENT', 'EPERM'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
-    }
-  }
-}
-
-/** One line naming the path and what is wrong with it. */
-function describeOpenFailure(path: string, error: unknown): string {
-  if (path !== ':memory:' && existsSync(path) && statSync(path).isDirectory()) return `${path} is a directory, not a database file`;
-  const code = (error as { code?: unknown } | null)?.code;
-  switch (code) {
-    case 'SQLITE_NOTADB':
-      return `${path} is not a SQLite database (or it is damaged)`;
-    case 'SQLITE_CORRUPT':
-      return `${path} is a damaged SQLite database`;
-    case 'SQLITE_CANTOPEN':
-      return `cannot open the database file ${path}`;
-    case 'EACCES':
-    case 'EPERM':
-      return `cannot open the database file ${path}: permission denied`;
-    case 'ENOTDIR':
-      return `cannot create the database file ${path}: a part of the path is not a directory`;
-    default:
-      return `cannot open the database file ${path}: ${typeof code === 'string' ? code : (error as Error).message}`;
-  }
-}
-
-/**
- * Opens (creating the directory if needed) a SQLite database tuned for an
- * event log shared by several processes: WAL so readers never block the
- * writer, `synchronous = NORMAL` (a commit survives a process crash; WAL
- * fsyncs at checkpoints), and a busy timeout so a CLI command waits for the
- * server's transaction rather than failing. Files are owner-only.
- * @throws DatabaseOpenError naming the path when it is not a usable database
- */
-export function openDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
-  const nativeBinding = options.nativeBinding ?? defaultNativeBinding;
-  let db: SqliteDatabase | undefined;
-  try {
-    if (path !== ':memory:' && !options.readonly) restrictPermissions(path);
-    db = new Database(path, {
-      readonly: options.readonly ?? false,
-      fileMustExist: options.readonly ?? false,
-      ...(nativeBinding ? { nativeBinding: nativeBinding as unknown as string } : {}),
-    });
-    db.pragma('busy_timeout = 10000');
-    if (!options.readonly) db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    return db;
-  } catch (error) {
-    db?.close();
-    throw new DatabaseOpenError(path, describeOpenFailure(path, error), { cause: error });
-  }
+export interface Database {
+  readonly dialect: SqlDialect;
+  /** Where it is, for messages and logs: a file path, or a URL without its password. */
+  readonly location: string;
+  /** Reads committed state (a read right after a write transaction resolved sees that write). */
+  readonly sql: Sql;
+  /**
+   * Runs `work` in a write transaction and resolves after COMMIT (never
+   * before: nothing is acknowledged that is not durable). A throw rolls
+   * back `work` alone. On SQLite, calls made in the same turn of the event
+   * loop share one transaction (group commit), each in a savepoint of its
+   * own; on PostgreSQL each call has its own transaction on a pooled
+   * connection, retried on serialization failures and deadlocks.
+   */
+  transaction<T>(work: (tx: TxSql) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` over one consistent, read-only snapshot of the database
+   * (an export streams the whole log from one point in time). It holds a
+   * connection for its duration.
+   */
+  readSnapshot<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
+  /**
+   * Brings a set of migrations (named in order) up to date, once however
+   * many processes start together.
+   */
+  migrate(set: string, migrations: Readonly<Record<string, SchemaMigration>>): Promise<void>;
+  /** Calls `listener` when `signal` is raised by a commit, in this process or (PostgreSQL) another. Returns an unsubscribe. */
+  onSignal(signal: string, listener: () => void): () => void;
+  /**
+   * Rewrites the storage so no freed page keeps data that was deleted or
+   * overwritten (SQLite: VACUUM, then the WAL truncated); a no-op where the
+   * server owns the files (PostgreSQL).
+   */
+  compact(): Promise<void>;
+  /** Whether the database answers now (for readiness). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
 }

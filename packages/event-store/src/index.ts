@@ -1,16 +1,19 @@
-export { openDatabase, setDefaultNativeBinding, type SqliteDatabase, type OpenDatabaseOptions } from './database.js';
-export { migrateEventStore, kyselyFor } from './migrate.js';
-export type { EventStoreTables } from './schema.js';
+export { inList, notInList, listParam, nowMs, timeOrNow, lockForTransaction, type Sql, type TxSql, type SqlDialect, type SqlParam } from './sql.js';
+export { COMMIT_SIGNAL, type Database, type SchemaMigration } from './database.js';
 export {
-  EventStore,
   ConcurrencyError,
+  toRecorded,
   type NewEvent,
   type RecordedEvent,
   type ExpectedVersion,
   type AppendResult,
-  type EventStoreOptions,
-} from './event-store.js';
-export { Checkpoints, Leases } from './checkpoints.js';
+  type EventRow,
+} from './events.js';
+export { EventLog, type EventLogOptions, type LogPage } from './event-log.js';
+export { LOG_START, decodeCursor, encodeCursor, type LogCursor } from './log-cursor.js';
+export { EVENT_STORE_MIGRATIONS } from './migrations/index.js';
+export { Checkpoints } from './checkpoints.js';
+export { Leases } from './leases.js';
 export { processOwnerId, describeOwner, isOwnerGone } from './lease-owner.js';
 export { StoreMeta } from './store-meta.js';
 export { upgradeEventData } from './event-data-upgrade.js';

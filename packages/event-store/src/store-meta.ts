@@ -1,22 +1,13 @@
-import type { Statement } from 'better-sqlite3';
-import type { SqliteDatabase } from './database.js';
+import type { Sql } from './sql.js';
 
 /** Named facts about the store itself (not the domain), e.g. the secret key check. */
 export class StoreMeta {
-  private readonly getStatement: Statement<[string], { value: string }>;
-  private readonly insertStatement: Statement<[string, string]>;
-
-  constructor(db: SqliteDatabase) {
-    this.getStatement = db.prepare('SELECT value FROM store_meta WHERE key = ?');
-    this.insertStatement = db.prepare('INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING');
-  }
-
-  get(key: string): string | undefined {
-    return this.getStatement.get(key)?.value;
+  async get(sql: Sql, key: string): Promise<string | undefined> {
+    return (await sql.get<{ value: string }>('SELECT value FROM store_meta WHERE key = ?', [key]))?.value;
   }
 
   /** Sets `key` unless it is set already; returns whether this call set it. */
-  setIfAbsent(key: string, value: string): boolean {
-    return this.insertStatement.run(key, value).changes === 1;
+  async setIfAbsent(sql: Sql, key: string, value: string): Promise<boolean> {
+    return (await sql.run('INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [key, value])) === 1;
   }
 }

@@ -1,7 +1,9 @@
 export { LIVE_TABLES, type TableSet } from './tables.js';
-export { readModelDdl } from './schema.js';
+export { READ_MODELS_VERSION, readModelDdl } from './schema.js';
 export { createProjector } from './projector.js';
 export { ReadModels } from './queries.js';
+export { DeliveryClaims, type Claim, type ClaimRequest, type ClaimedAttempt, type OrphanedDelivery } from './delivery-claims.js';
+export { DELIVERY_WORK_SIGNAL, CLAIM_METADATA } from './read-models/delivery-queue.js';
 export {
   rebuildReadModels,
   ensureReadModels,
@@ -10,6 +12,7 @@ export {
   type RebuildProgress,
   type RebuildResult,
 } from './rebuild.js';
+export { originOf, type WebhookRow } from './read-models/webhooks.js';
 export type { WorkerRow } from './read-models/workers.js';
-export type { WebhookRow } from './read-models/webhooks.js';
 export type { ApiKeyRow } from './read-models/api-keys.js';
+export type { ExecutionRow } from './read-models/executions.js';

@@ -1,5 +1,5 @@
 import type { DomainEvent, DomainEventType } from '@handinger-webhooks/contracts';
-import type { RecordedEvent, SqliteDatabase } from '@handinger-webhooks/event-store';
+import type { RecordedEvent, TxSql } from '@handinger-webhooks/event-store';
 import { apiKeysProjector } from './read-models/api-keys.js';
 import { deliveryQueueProjector } from './read-models/delivery-queue.js';
 import { executionsProjector } from './read-models/executions.js';
@@ -10,27 +10,26 @@ import type { TableSet } from './tables.js';
 
 /**
  * Every read model's projector over one table set, as the single function the
- * event store calls inside each append (inline) and a rebuild calls per batch.
- * Statements are prepared here, once, and each event goes only to the
- * projections that read its type.
+ * event log calls inside each append (inline) and a rebuild calls per batch.
+ * Each event goes only to the projections that read its type.
  */
-export function createProjector(db: SqliteDatabase, tables: TableSet): (events: readonly RecordedEvent[]) => void {
+export function createProjector(tables: TableSet): (tx: TxSql, events: readonly RecordedEvent[]) => Promise<void> {
   const projections: Projection[] = [
-    workersProjector(db, tables),
-    webhooksProjector(db, tables),
-    apiKeysProjector(db, tables),
-    executionsProjector(db, tables),
-    deliveryQueueProjector(db, tables),
+    workersProjector(tables),
+    webhooksProjector(tables),
+    apiKeysProjector(tables),
+    executionsProjector(tables),
+    deliveryQueueProjector(tables),
   ];
   const byType = new Map<string, Projection[]>();
   for (const projection of projections) {
     for (const type of projection.handles) byType.set(type, [...(byType.get(type) ?? []), projection]);
   }
-  return (events) => {
+  return async (tx, events) => {
     for (const event of events) {
       const targets = byType.get(event.type as DomainEventType);
       if (targets === undefined) continue;
-      for (const projection of targets) projection.project(event as RecordedEvent<DomainEvent>);
+      for (const projection of targets) await projection.project(tx, event as RecordedEvent<DomainEvent>);
     }
   };
 }

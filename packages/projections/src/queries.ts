@@ -1,5 +1,5 @@
 import { EXECUTIONS_PAGE_SIZE, type WebhookExecution, type WebhookExecutionList } from '@handinger-webhooks/contracts';
-import type { SqliteDatabase } from '@handinger-webhooks/event-store';
+import type { Sql } from '@handinger-webhooks/event-store';
 import type { ApiKeyRow } from './read-models/api-keys.js';
 import type { ExecutionRow } from './read-models/executions.js';
 import type { WebhookRow } from './read-models/webhooks.js';
@@ -25,64 +25,54 @@ function pageRange(totalCount: number, page: number): { from: number; to: number
   return { from: Math.max(1, to - EXECUTIONS_PAGE_SIZE + 1), to };
 }
 
+/** Reads inside a write transaction that decides from them lock the row on PostgreSQL, so a concurrent change waits for that transaction (SQLite's writer is exclusive anyway). */
+const forShare = (sql: Sql, lock: boolean): string => (lock && sql.dialect === 'postgres' ? ' FOR SHARE' : '');
+
 /**
- * What the API and delivery read, as prepared statements over the live read
- * models. Cheap to construct once per process; statements survive a rebuild's
- * swap (SQLite re-prepares them against the new tables).
+ * What the API and the commands read, over the live read models. Every
+ * method reads committed state through `sql` by default; commands pass their
+ * transaction (and `lock` when they decide from the row).
  */
 export class ReadModels {
-  private readonly s;
-
-  constructor(db: SqliteDatabase) {
-    this.s = {
-      worker: db.prepare<[string], WorkerRow>(`SELECT * FROM ${t.workers} WHERE id = ?`),
-      webhook: db.prepare<[string], WebhookRow>(`SELECT * FROM ${t.webhooks} WHERE worker_id = ?`),
-      executionCount: db.prepare<[string], { total: number }>(
-        `SELECT seq AS total FROM ${t.executions} WHERE worker_id = ? ORDER BY seq DESC LIMIT 1`,
-      ),
-      executionRange: db.prepare<[string, number, number], ExecutionRow>(
-        `SELECT * FROM ${t.executions} WHERE worker_id = ? AND seq BETWEEN ? AND ? ORDER BY seq DESC`,
-      ),
-      apiKeyByHash: db.prepare<[string], ApiKeyRow>(`SELECT * FROM ${t.apiKeys} WHERE key_hash = ?`),
-      apiKeyById: db.prepare<[string], ApiKeyRow>(`SELECT * FROM ${t.apiKeys} WHERE id = ?`),
-      apiKeys: db.prepare<[], ApiKeyRow>(`SELECT * FROM ${t.apiKeys} ORDER BY created_at, id`),
-      anyApiKey: db.prepare<[], { found: 1 }>(`SELECT 1 AS found FROM ${t.apiKeys} LIMIT 1`),
-    };
-  }
+  constructor(private readonly sql: Sql) {}
 
   /** A worker, deleted ones included (check `deleted_at`). */
-  worker(workerId: string): WorkerRow | undefined {
-    return this.s.worker.get(workerId);
+  worker(workerId: string, options: { sql?: Sql; lock?: boolean } = {}): Promise<WorkerRow | undefined> {
+    const sql = options.sql ?? this.sql;
+    return sql.get<WorkerRow>(`SELECT * FROM ${t.workers} WHERE id = ?${forShare(sql, options.lock ?? false)}`, [workerId]);
   }
 
   /** The worker's current webhook, or undefined when none is configured. */
-  webhook(workerId: string): WebhookRow | undefined {
-    return this.s.webhook.get(workerId);
+  webhook(workerId: string, options: { sql?: Sql; lock?: boolean } = {}): Promise<WebhookRow | undefined> {
+    const sql = options.sql ?? this.sql;
+    return sql.get<WebhookRow>(`SELECT * FROM ${t.webhooks} WHERE worker_id = ?${forShare(sql, options.lock ?? false)}`, [workerId]).then((row) => row && { ...row, generation: Number(row.generation) });
   }
 
   /** One page of a worker's executions, newest first: two B-tree descents whatever the page (ranks are dense: the highest is the total). */
-  executionsPage(workerId: string, page: number): WebhookExecutionList {
-    const totalCount = this.s.executionCount.get(workerId)?.total ?? 0;
+  async executionsPage(workerId: string, page: number): Promise<WebhookExecutionList> {
+    const total = await this.sql.get<{ total: number }>(`SELECT seq AS total FROM ${t.executions} WHERE worker_id = ? ORDER BY seq DESC LIMIT 1`, [workerId]);
+    const totalCount = total?.total ?? 0;
     const pageCount = Math.ceil(totalCount / EXECUTIONS_PAGE_SIZE);
     if (page > pageCount) return { logs: [], page, pageCount, totalCount };
     const { from, to } = pageRange(totalCount, page);
-    return { logs: this.s.executionRange.all(workerId, from, to).map(toExecution), page, pageCount, totalCount };
+    const rows = await this.sql.all<ExecutionRow>(`SELECT * FROM ${t.executions} WHERE worker_id = ? AND seq BETWEEN ? AND ? ORDER BY seq DESC`, [workerId, from, to]);
+    return { logs: rows.map(toExecution), page, pageCount, totalCount };
   }
 
-  apiKeyByHash(keyHash: string): ApiKeyRow | undefined {
-    return this.s.apiKeyByHash.get(keyHash);
+  apiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined> {
+    return this.sql.get<ApiKeyRow>(`SELECT * FROM ${t.apiKeys} WHERE key_hash = ?`, [keyHash]);
   }
 
-  apiKeyById(keyId: string): ApiKeyRow | undefined {
-    return this.s.apiKeyById.get(keyId);
+  apiKeyById(keyId: string, sql: Sql = this.sql): Promise<ApiKeyRow | undefined> {
+    return sql.get<ApiKeyRow>(`SELECT * FROM ${t.apiKeys} WHERE id = ?`, [keyId]);
   }
 
-  apiKeys(): ApiKeyRow[] {
-    return this.s.apiKeys.all();
+  apiKeys(): Promise<ApiKeyRow[]> {
+    return this.sql.all<ApiKeyRow>(`SELECT * FROM ${t.apiKeys} ORDER BY created_at, id`);
   }
 
   /** Whether any key was ever issued (a new database has none). */
-  hasApiKeys(): boolean {
-    return this.s.anyApiKey.get() !== undefined;
+  async hasApiKeys(sql: Sql = this.sql): Promise<boolean> {
+    return (await sql.get(`SELECT 1 AS found FROM ${t.apiKeys} LIMIT 1`)) !== undefined;
   }
 }

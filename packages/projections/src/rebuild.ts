@@ -1,8 +1,9 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { EventStore, Leases, describeOwner, processOwnerId, type SqliteDatabase } from '@handinger-webhooks/event-store';
+import { LOG_START, Leases, describeOwner, processOwnerId, type Database, type EventLog, type LogCursor, type TxSql } from '@handinger-webhooks/event-store';
+import { columnsOf, tableExists } from './catalog.js';
 import { createProjector } from './projector.js';
 import { META_TABLE, READ_MODELS_VERSION, metaTableDdl, readModelDdl } from './schema.js';
-import { ASIDE_TABLES, LIVE_TABLES, type TableSet } from './tables.js';
+import { ASIDE_TABLES, LIVE_TABLES, VOLATILE_COLUMNS, type TableSet } from './tables.js';
 
 export interface RebuildProgress {
   /** Events projected so far. */
@@ -14,6 +15,7 @@ export interface RebuildProgress {
 export interface RebuildOptions {
   /** Build aside and compare with the live read models; swap nothing. */
   verify?: boolean;
+  /** Events projected per transaction. */
   batchSize?: number;
   onProgress?: (progress: RebuildProgress) => void;
 }
@@ -34,7 +36,9 @@ const LEASE = 'read-models:rebuild';
  */
 const LEASE_TTL_MS = 15_000;
 /** Columns holding secrets: never printed in a difference report. */
-const SECRET_COLUMNS = new Set(['token', 'signing_secret', 'key_hash']);
+const SECRET_COLUMNS = new Set(['token', 'signing_secret', 'key_hash', 'claim_token']);
+/** Events are read this many at a time (memory stays flat), and projected `batchSize` per transaction. */
+const READ_CHUNK = 1_000;
 
 export class RebuildInProgressError extends Error {
   constructor(holder: string | null) {
@@ -43,123 +47,136 @@ export class RebuildInProgressError extends Error {
   }
 }
 
-const tableExists = (db: SqliteDatabase, name: string): boolean =>
-  db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
-
-const dropTables = (db: SqliteDatabase, tables: TableSet): void => {
-  for (const name of Object.values(tables)) db.exec(`DROP TABLE IF EXISTS ${name}`);
+const dropTables = async (tx: TxSql, tables: TableSet): Promise<void> => {
+  for (const name of Object.values(tables)) await tx.run(`DROP TABLE IF EXISTS ${name}`);
 };
 
 /**
  * Rebuilds every read model from the log (SPEC §6) while other processes keep
- * writing: the log is streamed in batches into an aside set of tables (memory
- * stays flat), then, holding SQLite's write lock, the last events are caught
+ * writing: the log is followed in batches into an aside set of tables (memory
+ * stays flat), then, holding the log's write lock, the last events are caught
  * up and the aside tables replace the live ones in one transaction. A reader
- * sees either the old or the new read models, never a mix. With `verify`, the
- * aside tables are compared with the live ones instead and then dropped.
+ * sees either the old or the new read models, never a mix. Live claims on the
+ * delivery queue are carried over, so deliveries in flight stay claimed. With
+ * `verify`, the aside tables are compared with the live ones instead.
  */
-export async function rebuildReadModels(db: SqliteDatabase, options: RebuildOptions = {}): Promise<RebuildResult> {
+export async function rebuildReadModels(db: Database, log: EventLog, options: RebuildOptions = {}): Promise<RebuildResult> {
   const batchSize = options.batchSize ?? 10_000;
-  const store = new EventStore(db);
-  const leases = new Leases(db);
+  const leases = new Leases();
   const owner = processOwnerId();
   /** Takes the rebuild lease, or extends it: one rebuild per database at a time. */
-  const holdLease = () => {
-    if (leases.tryAcquire(LEASE, owner, LEASE_TTL_MS, Date.now())) return;
-    const holder = leases.holder(LEASE);
+  const holdLease = async (tx: TxSql) => {
+    if (await leases.tryAcquire(tx, LEASE, owner, LEASE_TTL_MS)) return;
+    const holder = await leases.holder(tx, LEASE);
     throw new RebuildInProgressError(holder ? describeOwner(holder.owner) : null);
   };
 
   // Throws RebuildInProgressError, touching nothing, when another process holds the lease.
-  db.transaction(() => {
-    holdLease();
-    db.exec(metaTableDdl());
-    dropTables(db, ASIDE_TABLES); // leftovers of a rebuild that crashed
-    for (const statement of readModelDdl(ASIDE_TABLES)) db.exec(statement);
-  }).immediate();
+  await db.transaction(async (tx) => {
+    await holdLease(tx);
+    await tx.run(metaTableDdl(db.dialect));
+    await dropTables(tx, ASIDE_TABLES); // leftovers of a rebuild that was killed
+    for (const statement of readModelDdl(db.dialect, ASIDE_TABLES)) await tx.run(statement);
+  });
 
   try {
-    const project = createProjector(db, ASIDE_TABLES);
-    let position = 0;
+    const project = createProjector(ASIDE_TABLES);
+    let cursor: LogCursor = LOG_START;
     let processed = 0;
-    // Events are read and parsed 1,000 at a time (memory stays flat) but projected
-    // `batchSize` per transaction (fewer commits).
-    const readChunk = Math.min(1_000, batchSize);
-    const applyBatch = (): number => {
-      let applied = 0;
-      while (applied < batchSize) {
-        const chunk = store.readAll(position, Math.min(readChunk, batchSize - applied));
-        if (chunk.length === 0) break;
-        project(chunk);
-        position = chunk[chunk.length - 1]!.globalPosition;
-        applied += chunk.length;
-      }
-      processed += applied;
-      return applied;
-    };
+    const total = async () => Math.max(processed, await log.count());
 
     // Bulk phase: one short write transaction per batch, so live writers interleave.
-    for (;;) {
-      const applied = db.transaction(() => (holdLease(), applyBatch())).immediate();
-      options.onProgress?.({ processed, total: Math.max(processed, store.headPosition()) });
-      if (applied < batchSize) break;
+    for (let caughtUp = false; !caughtUp; ) {
+      await db.transaction(async (tx) => {
+        await holdLease(tx);
+        for (let applied = 0; applied < batchSize; ) {
+          const page = await log.readAfter(cursor, Math.min(READ_CHUNK, batchSize - applied));
+          await project(tx, page.events);
+          cursor = page.cursor;
+          applied += page.events.length;
+          processed += page.events.length;
+          if (page.caughtUp) {
+            caughtUp = true;
+            break;
+          }
+        }
+      });
+      options.onProgress?.({ processed, total: await total() });
       await yieldToEventLoop();
     }
 
-    // Final phase, under the write lock: nothing can be appended until we commit.
-    const difference = db
-      .transaction(() => {
-        holdLease();
-        while (applyBatch() > 0);
-        if (options.verify) return firstDifference(db, LIVE_TABLES, ASIDE_TABLES);
-        dropTables(db, LIVE_TABLES);
-        for (const key of Object.keys(LIVE_TABLES) as (keyof TableSet)[]) {
-          db.exec(`ALTER TABLE ${ASIDE_TABLES[key]} RENAME TO ${LIVE_TABLES[key]}`);
-        }
-        db.prepare(`INSERT OR REPLACE INTO ${META_TABLE} (key, value) VALUES ('version', ?)`).run(String(READ_MODELS_VERSION));
-        return null;
-      })
-      .immediate();
+    // Final phase, holding the log's write lock: nothing can be appended until this commits.
+    const difference = await db.transaction(async (tx) => {
+      await holdLease(tx);
+      await log.lockForCatchUp(tx);
+      for (;;) {
+        const page = await log.readAfterLocked(tx, cursor, READ_CHUNK);
+        await project(tx, page.events);
+        cursor = page.cursor;
+        processed += page.events.length;
+        if (page.caughtUp) break;
+      }
+      if (options.verify) return firstDifference(tx, LIVE_TABLES, ASIDE_TABLES);
+      await carryOverClaims(tx);
+      await dropTables(tx, LIVE_TABLES);
+      for (const key of Object.keys(LIVE_TABLES) as (keyof TableSet)[]) await tx.run(`ALTER TABLE ${ASIDE_TABLES[key]} RENAME TO ${LIVE_TABLES[key]}`);
+      await tx.run(`INSERT INTO ${META_TABLE} (key, value) VALUES ('version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(READ_MODELS_VERSION)]);
+      return null;
+    });
     options.onProgress?.({ processed, total: processed });
     return { events: processed, swapped: !options.verify, difference };
   } finally {
-    db.transaction(() => {
-      dropTables(db, ASIDE_TABLES);
-      leases.release(LEASE, owner);
-    }).immediate();
+    await db.transaction(async (tx) => {
+      await dropTables(tx, ASIDE_TABLES);
+      await leases.release(tx, LEASE, owner);
+    });
   }
 }
 
+/** Deliveries in flight stay claimed by their senders across the swap (claims are not events: a rebuild cannot derive them). */
+async function carryOverClaims(tx: TxSql): Promise<void> {
+  const live = LIVE_TABLES.deliveryQueue;
+  const aside = ASIDE_TABLES.deliveryQueue;
+  // Read models of an older version may have no claims to carry (their queue had other columns).
+  if (!(await tableExists(tx, live)) || !(await columnsOf(tx, live)).includes('claim_token')) return;
+  await tx.run(
+    `UPDATE ${aside} SET claim_token = l.claim_token, claim_owner = l.claim_owner, claim_origin = l.claim_origin, claim_expires_at = l.claim_expires_at
+     FROM ${live} AS l WHERE ${aside}.delivery_id = l.delivery_id AND ${aside}.attempt = l.attempt AND l.claim_token IS NOT NULL`,
+  );
+}
+
 /** The first row that differs between two table sets, described without secrets; `null` when identical. */
-function firstDifference(db: SqliteDatabase, live: TableSet, rebuilt: TableSet): string | null {
+async function firstDifference(tx: TxSql, live: TableSet, rebuilt: TableSet): Promise<string | null> {
   for (const key of Object.keys(live) as (keyof TableSet)[]) {
-    if (!tableExists(db, live[key])) return `live table ${live[key]} is missing`;
-    const only = (a: string, b: string) => db.prepare(`SELECT * FROM ${a} EXCEPT SELECT * FROM ${b} LIMIT 1`).get() as Row | undefined;
-    const extra = only(live[key], rebuilt[key]);
+    if (!(await tableExists(tx, live[key]))) return `live table ${live[key]} is missing`;
+    const volatile = new Set(VOLATILE_COLUMNS[key] ?? []);
+    const columns = (await columnsOf(tx, rebuilt[key])).filter((column) => !volatile.has(column)).join(', ');
+    const only = (a: string, b: string) => tx.get<Row>(`SELECT ${columns} FROM ${a} EXCEPT SELECT ${columns} FROM ${b} LIMIT 1`);
+    const extra = await only(live[key], rebuilt[key]);
     if (extra) return `${live[key]}: live row ${describe(extra)} is not in the rebuilt read model`;
-    const missing = only(rebuilt[key], live[key]);
+    const missing = await only(rebuilt[key], live[key]);
     if (missing) return `${live[key]}: rebuilt row ${describe(missing)} is not in the live read model`;
   }
   return null;
 }
 
 type Row = Record<string, unknown>;
-const describe = (row: Row): string =>
-  JSON.stringify(Object.fromEntries(Object.entries(row).map(([k, v]) => [k, SECRET_COLUMNS.has(k) ? '[redacted]' : v])));
+const describe = (row: Row): string => JSON.stringify(Object.fromEntries(Object.entries(row).map(([k, v]) => [k, SECRET_COLUMNS.has(k) ? '[redacted]' : v])));
 
 /**
  * Makes the live read models usable at startup: creates them on a new
  * database, and rebuilds them from the log when they are missing or were
  * built by another version of the projection code.
  */
-export async function ensureReadModels(db: SqliteDatabase): Promise<'ready' | 'rebuilt'> {
+export async function ensureReadModels(db: Database, log: EventLog): Promise<'ready' | 'rebuilt'> {
   for (;;) {
-    db.exec(metaTableDdl());
-    const version = db.prepare(`SELECT value FROM ${META_TABLE} WHERE key = 'version'`).get() as { value: string } | undefined;
-    const complete = Object.values(LIVE_TABLES).every((name) => tableExists(db, name));
+    await db.transaction((tx) => tx.run(metaTableDdl(db.dialect)));
+    const version = await db.sql.get<{ value: string }>(`SELECT value FROM ${META_TABLE} WHERE key = 'version'`);
+    let complete = true;
+    for (const name of Object.values(LIVE_TABLES)) complete &&= await tableExists(db.sql, name);
     if (complete && version?.value === String(READ_MODELS_VERSION)) return 'ready';
     try {
-      await rebuildReadModels(db);
+      await rebuildReadModels(db, log);
       return 'rebuilt';
     } catch (error) {
       if (!(error instanceof RebuildInProgressError)) throw error;

@@ -1,5 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, sql } from 'kysely';
+import {
+  DummyDriver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  sql,
+  type ColumnDataType,
+  type Expression,
+} from 'kysely';
+import type { SqlDialect } from '@handinger-webhooks/event-store';
 import type { TableSet } from './tables.js';
 
 /**
@@ -7,107 +20,141 @@ import type { TableSet } from './tables.js';
  * models are not migrated: they are rebuilt from the log, which is the
  * source of truth (see `ensureReadModels`).
  */
-export const READ_MODELS_VERSION = 2;
+export const READ_MODELS_VERSION = 3;
 
 /** Where the read models' version is kept. */
 export const META_TABLE = 'read_models_meta';
 
-/** Kysely as a DDL compiler only: callers run the SQL synchronously inside their own transaction. */
-const schema = new Kysely<unknown>({
-  dialect: {
-    createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new DummyDriver(),
-    createIntrospector: (db) => new SqliteIntrospector(db),
-    createQueryCompiler: () => new SqliteQueryCompiler(),
-  },
-}).schema;
+/** Kysely as a DDL compiler only: the SQL runs through the caller's transaction. */
+const compilers: Record<SqlDialect, Kysely<unknown>['schema']> = {
+  sqlite: new Kysely<unknown>({
+    dialect: {
+      createAdapter: () => new SqliteAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new SqliteIntrospector(db),
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+    },
+  }).schema,
+  postgres: new Kysely<unknown>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new PostgresIntrospector(db),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  }).schema,
+};
 
-export function metaTableDdl(): string {
-  return schema
-    .createTable(META_TABLE)
-    .ifNotExists()
-    .addColumn('key', 'text', (c) => c.primaryKey())
-    .addColumn('value', 'text', (c) => c.notNull())
-    .compile().sql;
+type DataType = ColumnDataType | Expression<unknown>;
+
+/** Column types per dialect: text compared byte by byte on both (PostgreSQL's default collation is not), epoch ms in 64 bits. */
+function types(dialect: SqlDialect): { text: DataType; millis: DataType; int: DataType } {
+  return dialect === 'sqlite'
+    ? { text: 'text', millis: 'integer', int: 'integer' }
+    : { text: sql`text collate "C"`, millis: 'bigint', int: 'integer' };
+}
+
+export function metaTableDdl(dialect: SqlDialect): string {
+  return compilers[dialect].createTable(META_TABLE).ifNotExists().addColumn('key', 'text', (c) => c.primaryKey()).addColumn('value', 'text', (c) => c.notNull()).compile().sql;
 }
 
 /**
- * The DDL of one set of read-model tables. Index names get a fresh tag
- * because SQLite keeps an index's name when its table is renamed at the swap.
+ * The DDL of one set of read-model tables, for one dialect. Index and
+ * constraint names (primary keys too: PostgreSQL names their indexes) get a
+ * fresh tag because a rebuild's tables are renamed into place and the names
+ * must stay unique.
  */
-export function readModelDdl(t: TableSet): string[] {
+export function readModelDdl(dialect: SqlDialect, t: TableSet): string[] {
+  const schema = compilers[dialect];
+  const { text, millis, int } = types(dialect);
   const tag = randomBytes(4).toString('hex');
-  const index = (table: string, purpose: string) => `ix_${table}_${purpose}_${tag}`;
+  const name = (table: string, purpose: string) => `${purpose}_${table}_${tag}`;
+  const clustered = dialect === 'sqlite' ? sql`without rowid` : sql``;
   return [
     schema
       .createTable(t.workers)
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('organization_id', 'text', (c) => c.notNull())
-      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('id', text, (c) => c.notNull())
+      .addColumn('organization_id', text, (c) => c.notNull())
+      .addColumn('user_id', text, (c) => c.notNull())
       .addColumn('title', 'text', (c) => c.notNull())
       .addColumn('instructions', 'text', (c) => c.notNull())
       .addColumn('summary', 'text', (c) => c.notNull())
       .addColumn('visibility', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('created_at', text, (c) => c.notNull())
       .addColumn('updated_at', 'text', (c) => c.notNull())
-      .addColumn('deleted_at', 'text'),
+      .addColumn('deleted_at', 'text')
+      .addPrimaryKeyConstraint(name(t.workers, 'pk'), ['id']),
+    schema.createIndex(name(t.workers, 'ix_creator')).on(t.workers).columns(['organization_id', 'user_id', 'created_at', 'id']),
 
     // One row per configured webhook. `generation` is the global position of the
-    // WebhookConfigured event: deliveries scheduled under another generation are dropped.
+    // WebhookConfigured event: deliveries opened under another generation are dropped.
+    // Secrets are stored sealed (SPEC §7).
     schema
       .createTable(t.webhooks)
-      .addColumn('worker_id', 'text', (c) => c.primaryKey())
+      .addColumn('worker_id', text, (c) => c.notNull())
       .addColumn('url', 'text', (c) => c.notNull())
-      .addColumn('origin', 'text', (c) => c.notNull())
+      .addColumn('origin', text, (c) => c.notNull())
       .addColumn('token', 'text', (c) => c.notNull())
       .addColumn('signing_secret', 'text', (c) => c.notNull())
-      .addColumn('generation', 'integer', (c) => c.notNull())
-      .addColumn('updated_at', 'text', (c) => c.notNull()),
+      .addColumn('generation', millis, (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint(name(t.webhooks, 'pk'), ['worker_id']),
 
     // `seq` is the execution's 1-based rank in (created_at, id) order within its
-    // worker; the table is clustered on (worker_id, seq), so page N is one range
-    // read and totalCount is the worker's highest seq: one B-tree descent each,
-    // whatever the page and the history's length. No counter table to write.
+    // worker; the table is keyed (clustered, on SQLite) by (worker_id, seq), so page N
+    // is one range read and totalCount is the worker's highest seq: one B-tree
+    // descent each, whatever the page and the history's length. No counter to write.
     schema
       .createTable(t.executions)
-      .addColumn('worker_id', 'text', (c) => c.notNull())
-      .addColumn('seq', 'integer', (c) => c.notNull())
-      .addColumn('id', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'text', (c) => c.notNull())
-      .addColumn('duration_ms', 'integer', (c) => c.notNull())
+      .addColumn('worker_id', text, (c) => c.notNull())
+      .addColumn('seq', int, (c) => c.notNull())
+      .addColumn('id', text, (c) => c.notNull())
+      .addColumn('created_at', text, (c) => c.notNull())
+      .addColumn('duration_ms', int, (c) => c.notNull())
       .addColumn('error_message', 'text')
       .addColumn('request_status', 'text', (c) => c.notNull())
-      .addColumn('response_status', 'integer')
+      .addColumn('response_status', int)
       .addColumn('task_id', 'text')
       .addColumn('task_title', 'text')
       .addColumn('url', 'text', (c) => c.notNull())
-      .addPrimaryKeyConstraint(`pk_${t.executions}_${tag}`, ['worker_id', 'seq'])
-      .modifyEnd(sql`without rowid`),
+      .addPrimaryKeyConstraint(name(t.executions, 'pk'), ['worker_id', 'seq'])
+      .modifyEnd(clustered),
 
     schema
       .createTable(t.apiKeys)
-      .addColumn('id', 'text', (c) => c.primaryKey())
-      .addColumn('key_hash', 'text', (c) => c.notNull())
+      .addColumn('id', text, (c) => c.notNull())
+      .addColumn('key_hash', text, (c) => c.notNull())
       .addColumn('role', 'text', (c) => c.notNull())
       .addColumn('organization_id', 'text')
       .addColumn('user_id', 'text')
       .addColumn('name', 'text')
-      .addColumn('created_at', 'text', (c) => c.notNull())
-      .addColumn('revoked_at', 'text'),
-    schema.createIndex(index(t.apiKeys, 'hash')).unique().on(t.apiKeys).column('key_hash'),
+      .addColumn('created_at', text, (c) => c.notNull())
+      .addColumn('revoked_at', 'text')
+      .addPrimaryKeyConstraint(name(t.apiKeys, 'pk'), ['id']),
+    schema.createIndex(name(t.apiKeys, 'ix_hash')).unique().on(t.apiKeys).column('key_hash'),
 
-    // Pending attempts, clustered by due time: claiming due work is a range read
-    // and rescheduling moves one row within one B-tree (events carry the due
-    // time of each attempt, so the projector finds the row by its key).
+    // Pending deliveries, one row each with its next attempt: what the delivery
+    // app claims from. A row is a snapshot of its delivery stream (`version`), so
+    // an attempt is decided without reading the stream. `claim_*` is the live
+    // lease of the process sending it (never written by a projection except to
+    // clear it); `claim_origin` counts against the per-origin cap.
     schema
       .createTable(t.deliveryQueue)
-      .addColumn('due_at', 'integer', (c) => c.notNull())
-      .addColumn('delivery_id', 'text', (c) => c.notNull())
-      .addColumn('worker_id', 'text', (c) => c.notNull())
+      .addColumn('delivery_id', text, (c) => c.notNull())
+      .addColumn('worker_id', text, (c) => c.notNull())
       .addColumn('task_id', 'text', (c) => c.notNull())
-      .addColumn('attempt', 'integer', (c) => c.notNull())
-      .addColumn('webhook_generation', 'integer', (c) => c.notNull())
-      .addPrimaryKeyConstraint(`pk_${t.deliveryQueue}_${tag}`, ['due_at', 'delivery_id'])
-      .modifyEnd(sql`without rowid`),
+      .addColumn('task_position', millis, (c) => c.notNull())
+      .addColumn('generation', millis, (c) => c.notNull())
+      .addColumn('attempt', int, (c) => c.notNull())
+      .addColumn('due_at', millis, (c) => c.notNull())
+      .addColumn('version', int, (c) => c.notNull())
+      .addColumn('claim_token', text)
+      .addColumn('claim_owner', 'text')
+      .addColumn('claim_origin', text)
+      .addColumn('claim_expires_at', millis)
+      .addPrimaryKeyConstraint(name(t.deliveryQueue, 'pk'), ['delivery_id']),
+    schema.createIndex(name(t.deliveryQueue, 'ix_due')).on(t.deliveryQueue).columns(['due_at', 'delivery_id']),
+    schema.createIndex(name(t.deliveryQueue, 'ix_claims')).on(t.deliveryQueue).columns(['claim_expires_at']).where(sql.ref('claim_token'), 'is not', null),
+    schema.createIndex(name(t.deliveryQueue, 'ix_worker')).on(t.deliveryQueue).column('worker_id'),
   ].map((statement) => statement.compile().sql);
 }

@@ -1,49 +1,53 @@
 import { openApplication, type Application } from '@handinger-webhooks/commands';
-import { streams, type TaskStatus, type WebhookExecution } from '@handinger-webhooks/contracts';
-import { afterEach, beforeEach } from 'vitest';
+import { streams, type DeliveryEvent, type TaskStatus, type WebhookExecution } from '@handinger-webhooks/contracts';
+import { COMMIT_SIGNAL, type RecordedEvent } from '@handinger-webhooks/event-store';
+import { LIVE_TABLES, type Claim, type DeliveryClaims } from '@handinger-webhooks/projections';
 import { openWebhookSecrets } from '@handinger-webhooks/secrets';
-import { createTempDir, startReceiver, type Receiver } from '@handinger-webhooks/testing';
+import { createTestDatabase, startReceiver, type Receiver, type TestBackend, type TestDatabase } from '@handinger-webhooks/testing';
+import { afterEach, beforeEach } from 'vitest';
 import { startDelivery, type DeliveryInternals, type DeliveryService } from '../delivery-service.js';
 import type { DeliveryOptions } from '../options.js';
 
-/** A real SQLite file in a temp dir, with delivery services stopped and the file removed by `close()`. */
+/** A real, fresh database (SQLite file or PostgreSQL database), with delivery services stopped and the database removed by `close()`. */
 export interface TestBed {
+  backend: TestBackend;
   app: Application;
-  dbPath: string;
+  database: TestDatabase;
   /** Starts delivery with fast test defaults (private network allowed, short schedule); stopped by `close()`. */
-  deliver(options?: Partial<DeliveryOptions>, internals?: DeliveryInternals): DeliveryService;
-  /** Another process's view of the same database file (closed by `close()`). */
+  deliver(options?: Partial<DeliveryOptions>, internals?: DeliveryInternals, app?: Application): DeliveryService;
+  /** Another process's view of the same database (closed by `close()`). */
   openSecondApp(): Promise<Application>;
   close(): Promise<void>;
 }
 
-export async function createTestBed(): Promise<TestBed> {
-  const dir = createTempDir('handinger-delivery-');
-  const dbPath = dir.file('handinger.db');
-  const app = await openApplication({ dbPath });
+export async function createTestBed(backend: TestBackend = 'sqlite'): Promise<TestBed> {
+  const database = await createTestDatabase(backend);
+  const open = () => openApplication({ db: database.db, secretKey: database.secretKey });
+  const app = await open();
   const services: DeliveryService[] = [];
   const apps: Application[] = [app];
   return {
+    backend,
     app,
-    dbPath,
-    deliver(options = {}, internals = {}) {
+    database,
+    deliver(options = {}, internals = {}, on = app) {
       const service = startDelivery(
-        app,
-        { version: '9.9.9-test', allowPrivateNetwork: true, retryScheduleMs: [50, 100], timeoutMs: 2_000, ...options },
+        on,
+        { version: '9.9.9-test', allowPrivateNetwork: true, retryScheduleMs: [50, 100], timeoutMs: 2_000, pollIntervalMs: 100, ...options },
         internals,
       );
       services.push(service);
       return service;
     },
     async openSecondApp() {
-      const second = await openApplication({ dbPath });
+      const second = await open();
       apps.push(second);
       return second;
     },
     async close() {
       await Promise.all(services.map((s) => s.stop()));
-      for (const a of apps) a.close();
-      dir.remove();
+      for (const a of apps) await a.close();
+      await database.drop();
     },
   };
 }
@@ -51,8 +55,8 @@ export async function createTestBed(): Promise<TestBed> {
 let taskCounter = 0;
 
 /** A worker's webhook with its secrets opened (the read model holds them sealed). */
-export function openedWebhook(app: Application, workerId: string): { url: string; token: string; signingSecret: string } {
-  const row = app.readModels.webhook(workerId);
+export async function openedWebhook(app: Application, workerId: string): Promise<{ url: string; token: string; signingSecret: string }> {
+  const row = await app.readModels.webhook(workerId);
   if (!row) throw new Error(`worker ${workerId} has no webhook`);
   return { url: row.url, ...openWebhookSecrets(app.secretBox, workerId, { token: row.token, signingSecret: row.signing_secret }) };
 }
@@ -86,18 +90,21 @@ export async function completeTask(
  * Resolves once `predicate` holds, checking now and after every commit made
  * through `watch` (deliveries record through their application; pass every
  * application whose delivery service may write): event-driven, no polling.
+ * Checks run one at a time; a commit during a check makes it check again.
  */
 export function untilCommitted<T>(
   watch: Application | Application[],
-  predicate: () => T | undefined | false,
+  predicate: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 15_000,
   what = 'condition',
 ): Promise<T> {
-  const first = predicate();
-  if (first) return Promise.resolve(first);
   return new Promise((resolve, reject) => {
     const unsubscribes: (() => void)[] = [];
+    let finished = false;
+    let checking = false;
+    let again = false;
     const done = () => {
+      finished = true;
       clearTimeout(timer);
       for (const unsubscribe of unsubscribes) unsubscribe();
     };
@@ -105,24 +112,40 @@ export function untilCommitted<T>(
       done();
       reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
     }, timeoutMs);
-    for (const app of Array.isArray(watch) ? watch : [watch]) {
-      unsubscribes.push(
-        app.store.onCommit(() => {
-          const value = predicate();
-          if (!value) return;
-          done();
-          resolve(value);
-        }),
-      );
-    }
+    const check = async (): Promise<void> => {
+      if (finished) return;
+      if (checking) {
+        again = true;
+        return;
+      }
+      checking = true;
+      try {
+        do {
+          again = false;
+          const value = await predicate();
+          if (value) {
+            done();
+            resolve(value);
+            return;
+          }
+        } while (again && !finished);
+      } catch (error) {
+        done();
+        reject(error);
+      } finally {
+        checking = false;
+      }
+    };
+    for (const app of Array.isArray(watch) ? watch : [watch]) unsubscribes.push(app.database.onSignal(COMMIT_SIGNAL, () => void check()));
+    void check();
   });
 }
 
 /** Every execution of a worker, oldest first. */
-export function executions(app: Application, workerId: string): WebhookExecution[] {
+export async function executions(app: Application, workerId: string): Promise<WebhookExecution[]> {
   const all: WebhookExecution[] = [];
   for (let page = 1; ; page++) {
-    const list = app.readModels.executionsPage(workerId, page);
+    const list = await app.readModels.executionsPage(workerId, page);
     all.push(...list.logs);
     if (page >= list.pageCount) break;
   }
@@ -130,17 +153,11 @@ export function executions(app: Application, workerId: string): WebhookExecution
 }
 
 /** Waits until the worker has at least `count` executions (recorded through `app` or `alsoWatch`); returns them oldest first. */
-export function waitForExecutions(
-  app: Application,
-  workerId: string,
-  count: number,
-  timeoutMs?: number,
-  alsoWatch: Application[] = [],
-): Promise<WebhookExecution[]> {
+export function waitForExecutions(app: Application, workerId: string, count: number, timeoutMs?: number, alsoWatch: Application[] = []): Promise<WebhookExecution[]> {
   return untilCommitted(
     [app, ...alsoWatch],
-    () => {
-      const list = executions(app, workerId);
+    async () => {
+      const list = await executions(app, workerId);
       return list.length >= count ? list : undefined;
     },
     timeoutMs,
@@ -148,14 +165,127 @@ export function waitForExecutions(
   );
 }
 
-/** Pending attempts in the durable schedule (all workers). */
-export function queueSize(app: Application): number {
-  return (app.db.prepare('SELECT COUNT(*) AS n FROM delivery_queue').get() as { n: number }).n;
+/** Pending deliveries in the queue (all workers). */
+export function queueSize(app: Application): Promise<number> {
+  return app.claims.size(app.database.sql);
+}
+
+/** One pending delivery's queue row: its next attempt, and the live claim on it if any. */
+export interface QueueRow {
+  deliveryId: string;
+  attempt: number;
+  dueAt: number;
+  claimToken: string | null;
+  claimOwner: string | null;
+  claimExpiresAt: number | null;
+}
+
+/** The delivery queue as it is now (all workers), in due order. */
+export async function queueRows(app: Application): Promise<QueueRow[]> {
+  const rows = await app.database.sql.all<{
+    delivery_id: string;
+    attempt: number;
+    due_at: number;
+    claim_token: string | null;
+    claim_owner: string | null;
+    claim_expires_at: number | null;
+  }>(`SELECT delivery_id, attempt, due_at, claim_token, claim_owner, claim_expires_at FROM ${LIVE_TABLES.deliveryQueue} ORDER BY due_at, delivery_id`);
+  return rows.map((row) => ({
+    deliveryId: row.delivery_id,
+    attempt: Number(row.attempt),
+    dueAt: Number(row.due_at),
+    claimToken: row.claim_token,
+    claimOwner: row.claim_owner,
+    claimExpiresAt: row.claim_expires_at === null ? null : Number(row.claim_expires_at),
+  }));
+}
+
+/** The events of one delivery stream, in order. */
+export function deliveryStream(app: Application, deliveryId: string): Promise<RecordedEvent<DeliveryEvent>[]> {
+  return app.log.stream<DeliveryEvent>(streams.delivery(deliveryId));
+}
+
+/**
+ * The same application (database, log, read models) as a delivery service
+ * sees it, with two seams for tests of several processes: its claim stage
+ * is observable, and its record stage can be held. Nothing is faked: every
+ * claim and recording runs for real, on the real database.
+ */
+export interface ObservedApp {
+  app: Application;
+  /**
+   * Resolves with the next claim this application's claim stage returns
+   * (inside its transaction, just before the commit) that satisfies
+   * `predicate`; only claims made after the call count.
+   */
+  nextClaim(predicate?: (claim: Claim) => boolean, timeoutMs?: number): Promise<Claim>;
+  /** Holds every recording of sends (they wait, then go through unchanged) until `release()`. */
+  holdRecordings(): { release(): void; waiting(): number };
+  /** Makes every look for the next due time (after an empty claim) start `ms` late, as on a busy machine. */
+  slowLookAhead(ms: number): void;
+}
+
+export function observe(app: Application): ObservedApp {
+  const listeners = new Set<(claim: Claim) => void>();
+  const claims = Object.create(app.claims) as DeliveryClaims;
+  claims.claim = async (tx, request) => {
+    const claim = await app.claims.claim(tx, request);
+    for (const listener of [...listeners]) listener(claim);
+    return claim;
+  };
+  let lookAheadDelayMs = 0;
+  claims.nextWakeAt = async (sql, owner, after) => {
+    if (lookAheadDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, lookAheadDelayMs));
+    return app.claims.nextWakeAt(sql, owner, after);
+  };
+  let hold: Promise<void> | null = null;
+  let waiting = 0;
+  const commands = Object.create(app.commands) as Application['commands'];
+  commands.recordAttempts = async (sends) => {
+    while (hold !== null) {
+      waiting++;
+      await hold.finally(() => waiting--);
+    }
+    return app.commands.recordAttempts(sends);
+  };
+  return {
+    app: { ...app, claims, commands },
+    nextClaim(predicate = () => true, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          listeners.delete(listener);
+          reject(new Error(`no matching claim within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const listener = (claim: Claim): void => {
+          if (!predicate(claim)) return;
+          clearTimeout(timer);
+          listeners.delete(listener);
+          resolve(claim);
+        };
+        listeners.add(listener);
+      });
+    },
+    holdRecordings() {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      hold = gate;
+      return {
+        release() {
+          if (hold === gate) hold = null;
+          release();
+        },
+        waiting: () => waiting,
+      };
+    },
+    slowLookAhead(ms) {
+      lookAheadDelayMs = ms;
+    },
+  };
 }
 
 /** The event types of one delivery stream, in order. */
-export function deliveryEvents(app: Application, deliveryId: string): string[] {
-  return app.store.readStream(streams.delivery(deliveryId)).map((e) => e.type);
+export async function deliveryEvents(app: Application, deliveryId: string): Promise<string[]> {
+  return (await app.log.stream(streams.delivery(deliveryId))).map((e) => e.type);
 }
 
 /** A port nothing listens on (bound, then released). */
@@ -169,15 +299,16 @@ export async function closedPort(): Promise<number> {
 }
 
 /**
- * Registers the hooks every delivery test file needs: a fresh test bed
- * before each test (handed to `assign`), and after it the receivers started
- * through the returned `receiver` closed and the bed torn down.
+ * Registers the hooks every delivery test file needs: a fresh test bed on
+ * `backend` before each test (handed to `assign`), and after it the
+ * receivers started through the returned `receiver` closed and the bed
+ * torn down.
  */
-export function useTestBed(assign: (bed: TestBed) => void): { receiver: typeof startReceiver } {
+export function useTestBed(assign: (bed: TestBed) => void, backend: TestBackend = 'sqlite'): { receiver: typeof startReceiver } {
   const receivers: Receiver[] = [];
   let current: TestBed | undefined;
   beforeEach(async () => {
-    current = await createTestBed();
+    current = await createTestBed(backend);
     assign(current);
   });
   afterEach(async () => {

@@ -9,13 +9,13 @@ import { VERSION } from '../version.js';
 /** `handinger-webhooks deliver`: the delivery worker alone, beside a server (or another worker) on the same database. */
 export async function deliver(config: ServiceConfig): Promise<void> {
   const logger = createLogger(config.logLevel, 'delivery');
-  const app = await openApplication({ dbPath: config.dbPath, secretKey: config.secretKey });
+  const app = await openApplication({ db: config.db, secretKey: config.secretKey });
   const delivery = startDelivery(app, deliveryOptions(config, VERSION, logger));
-  logger.info({ db: config.dbPath, secretKeySource: app.secretKeySource, allowPrivateNetwork: config.allowPrivateNetwork, version: VERSION }, 'delivering');
+  logger.info({ db: app.database.location, secretKeySource: app.secretKeySource, allowPrivateNetwork: config.allowPrivateNetwork, version: VERSION }, 'delivering');
   onShutdownSignal(async (signal) => {
     logger.info({ signal }, 'shutting down: no new attempts, recording in-flight ones');
     await delivery.stop();
-    app.close();
+    await app.close();
     logger.info({}, 'stopped');
   });
 }

@@ -30,7 +30,7 @@ export async function keysCreate(storage: StorageConfig, options: KeysCreateOpti
     );
     out.write(`${key}\n`);
   } finally {
-    app.close();
+    await app.close();
   }
 }
 
@@ -50,9 +50,9 @@ export function formatKeyLine(row: ApiKeyRow): string {
 export async function keysList(storage: StorageConfig, out: NodeJS.WritableStream): Promise<void> {
   const app = await openApplication(storage);
   try {
-    for (const row of app.readModels.apiKeys()) out.write(`${formatKeyLine(row)}\n`);
+    for (const row of await app.readModels.apiKeys()) out.write(`${formatKeyLine(row)}\n`);
   } finally {
-    app.close();
+    await app.close();
   }
 }
 
@@ -67,6 +67,6 @@ export async function keysRevoke(storage: StorageConfig, keyId: string | undefin
     if (error instanceof DomainError && error.kind === 'not_found') throw new UsageError(`no key ${keyId} (see keys list)`, 1);
     throw error;
   } finally {
-    app.close();
+    await app.close();
   }
 }

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
-import { migrateEventStore, openDatabase } from '@handinger-webhooks/event-store';
+import { openStorage } from '@handinger-webhooks/commands';
+import { EVENT_STORE_MIGRATIONS, EventLog } from '@handinger-webhooks/event-store';
 import { rebuildReadModels, type RebuildProgress } from '@handinger-webhooks/projections';
 
 /** Shows progress: a bar with events/s and ETA on a terminal, a plain line every few seconds otherwise. */
@@ -43,13 +44,13 @@ function progressReporter(stream: NodeJS.WriteStream, label: string) {
  * (aside, then swapped in atomically) while a server may keep running; with
  * `--verify`, compares instead and returns exit status 1 on any difference.
  */
-export async function rebuildProjections(dbPath: string, verify: boolean): Promise<number> {
-  const db = openDatabase(dbPath);
+export async function rebuildProjections(location: string, verify: boolean): Promise<number> {
+  const db = await openStorage(location);
   const progress = progressReporter(process.stderr, verify ? 'verifying' : 'rebuilding');
   const started = performance.now();
   try {
-    await migrateEventStore(db);
-    const result = await rebuildReadModels(db, { verify, onProgress: (p) => progress.update(p) });
+    await db.migrate('event-store', EVENT_STORE_MIGRATIONS);
+    const result = await rebuildReadModels(db, new EventLog(db), { verify, onProgress: (p) => progress.update(p) });
     progress.done();
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     if (!verify) {
@@ -64,6 +65,6 @@ export async function rebuildProjections(dbPath: string, verify: boolean): Promi
     return 1;
   } finally {
     progress.done();
-    db.close();
+    await db.close();
   }
 }

@@ -15,7 +15,7 @@ const HTTP_GRACE_MS = 10_000;
 /** `handinger-webhooks serve`: API and delivery in one process over one SQLite file. */
 export async function serve(config: ServiceConfig): Promise<void> {
   const logger = createLogger(config.logLevel, 'server');
-  const app = await openApplication({ dbPath: config.dbPath, secretKey: config.secretKey });
+  const app = await openApplication({ db: config.db, secretKey: config.secretKey });
   const handler = createApiHandler({
     app,
     allowPrivateNetwork: config.allowPrivateNetwork,
@@ -31,7 +31,7 @@ export async function serve(config: ServiceConfig): Promise<void> {
   await bootstrapFirstKey(app, { bootstrapKey: config.bootstrapKey, baseUrl, stderr: process.stderr });
   const delivery = startDelivery(app, deliveryOptions(config, VERSION, logger));
   logger.info(
-    { url: baseUrl, port: address.port, db: config.dbPath, secretKeySource: app.secretKeySource, allowPrivateNetwork: config.allowPrivateNetwork, version: VERSION },
+    { url: baseUrl, port: address.port, db: app.database.location, secretKeySource: app.secretKeySource, allowPrivateNetwork: config.allowPrivateNetwork, version: VERSION },
     'listening',
   );
 
@@ -39,7 +39,7 @@ export async function serve(config: ServiceConfig): Promise<void> {
     logger.info({ signal }, 'shutting down: no new requests, finishing in-flight work');
     await http.close(HTTP_GRACE_MS);
     await delivery.stop();
-    app.close();
+    await app.close();
     logger.info({}, 'stopped');
   });
 }

@@ -5,7 +5,7 @@
  * `process.dlopen`, and handed to every database opened afterwards.
  */
 import { getAsset } from 'node:sea';
-import { setDefaultNativeBinding } from '@handinger-webhooks/event-store';
+import { setDefaultNativeBinding } from '@handinger-webhooks/storage-sqlite';
 import { main } from '../cli.js';
 import { VERSION } from '../version.js';
 import { loadAddon, materializeAddon } from './native-addon.js';

@@ -1,3 +1,4 @@
+import { TEST_BACKENDS, type TestBackend } from '@handinger-webhooks/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApi, type RequestOptions, type TestApi } from '../test-support/api-server.js';
 
@@ -32,8 +33,8 @@ interface Fixture {
   workerId: string;
 }
 
-async function setUp(allowPrivateNetwork: boolean): Promise<Fixture> {
-  const api = await startTestApi({ allowPrivateNetwork });
+async function setUp(backend: TestBackend, allowPrivateNetwork: boolean): Promise<Fixture> {
+  const api = await startTestApi({ backend, allowPrivateNetwork });
   const userKey = await api.userKey('org_valid', 'user_1');
   const serviceKey = await api.serviceKey();
   const workerId = (await api.sdk(userKey).workers.create({ title: 'validation' })).id;
@@ -142,8 +143,8 @@ const alwaysRefused: Refusal[] = [
 /** Runs one refusal and checks the response and that nothing changed. */
 async function expectRefused(f: Fixture, refusal: Refusal): Promise<void> {
   const [method, path, options] = refusal.request(f);
-  const webhookBefore = f.api.app.readModels.webhook(f.workerId);
-  const headBefore = f.api.app.store.headPosition();
+  const webhookBefore = await f.api.app.readModels.webhook(f.workerId);
+  const headBefore = await f.api.app.log.headPosition();
 
   const response = await f.api.request(method, path, options);
 
@@ -155,109 +156,111 @@ async function expectRefused(f: Fixture, refusal: Refusal): Promise<void> {
   else expect(response.body.message).toMatch(expected);
   expect(response.headers.get('content-type')).toMatch(/^application\/json/);
   expect(response.headers.get('x-should-retry')).toBe('false');
-  expect(f.api.app.readModels.webhook(f.workerId)).toEqual(webhookBefore);
-  expect(f.api.app.store.headPosition()).toBe(headBefore);
+  expect(await f.api.app.readModels.webhook(f.workerId)).toEqual(webhookBefore);
+  expect(await f.api.app.log.headPosition()).toBe(headBefore);
   const sdkView = await f.api.sdk(f.userKey).workers.webhooks.retrieve(f.workerId);
   expect(sdkView.url).toBe(CONFIGURED_URL);
 }
 
-describe('without --allow-private-network', () => {
-  let f: Fixture;
-  beforeAll(async () => {
-    f = await setUp(false);
-  });
-  afterAll(() => f?.api.close());
+describe.each(TEST_BACKENDS)('%s', (backend) => {
+  describe('without --allow-private-network', () => {
+    let f: Fixture;
+    beforeAll(async () => {
+      f = await setUp(backend, false);
+    });
+    afterAll(() => f?.api.close());
 
-  test.each([...strictRefusals, ...alwaysRefused])('$name → $status', (refusal) => expectRefused(f, refusal));
+    test.each([...strictRefusals, ...alwaysRefused])('$name → $status', (refusal) => expectRefused(f, refusal));
 
-  test('unknown fields are ignored', async () => {
-    const created = await f.api.request('POST', '/api/workers', { key: f.userKey, json: { title: 'extra', prompt: 'p', outputSchema: { type: 'object' }, bogus: [1] } });
-    expect(created.status).toBe(200);
-    expect(created.body).not.toHaveProperty('bogus');
-    expect(created.body.outputSchema).toBeNull();
+    test('unknown fields are ignored', async () => {
+      const created = await f.api.request('POST', '/api/workers', { key: f.userKey, json: { title: 'extra', prompt: 'p', outputSchema: { type: 'object' }, bogus: [1] } });
+      expect(created.status).toBe(200);
+      expect(created.body).not.toHaveProperty('bogus');
+      expect(created.body.outputSchema).toBeNull();
 
-    const updated = await f.api.request('PUT', `/api/workers/${f.workerId}/webhook`, { key: f.userKey, json: { url: CONFIGURED_URL, token: 'chosen-by-client' } });
-    expect(updated.status).toBe(200);
-    expect(updated.body.token).not.toBe('chosen-by-client');
+      const updated = await f.api.request('PUT', `/api/workers/${f.workerId}/webhook`, { key: f.userKey, json: { url: CONFIGURED_URL, token: 'chosen-by-client' } });
+      expect(updated.status).toBe(200);
+      expect(updated.body.token).not.toBe('chosen-by-client');
 
-    const page = await f.api.request('GET', `/api/workers/${f.workerId}/webhook/executions?page=1&limit=500`, { key: f.userKey });
-    expect(page.status).toBe(200);
-    expect(page.body).toEqual({ logs: [], page: 1, pageCount: 0, totalCount: 0 });
-  });
+      const page = await f.api.request('GET', `/api/workers/${f.workerId}/webhook/executions?page=1&limit=500`, { key: f.userKey });
+      expect(page.status).toBe(200);
+      expect(page.body).toEqual({ logs: [], page: 1, pageCount: 0, totalCount: 0 });
+    });
 
-  test('url null with no webhook configured is accepted and changes nothing', async () => {
-    const workerId = (await f.api.sdk(f.userKey).workers.create({})).id;
-    const head = f.api.app.store.headPosition();
-    const response = await f.api.request('PUT', `/api/workers/${workerId}/webhook`, { key: f.userKey, json: { url: null } });
-    expect(response.status).toBe(200);
-    expect(response.body).toEqual({ token: null, url: null, signingSecret: null });
-    expect(f.api.app.store.headPosition()).toBe(head);
-  });
-
-  test('a body of exactly 1 MiB is accepted, and any JSON content type or none is read as JSON', async () => {
-    const skeleton = JSON.stringify({ title: 'limit', pad: '' });
-    const exact = JSON.stringify({ title: 'limit', pad: 'a'.repeat(MiB - Buffer.byteLength(skeleton)) });
-    expect(Buffer.byteLength(exact)).toBe(MiB);
-    for (const headers of [{ 'content-type': 'application/json; charset=utf-8' }, { 'content-type': 'text/plain' }, {} as Record<string, string>]) {
-      const response = await f.api.request('POST', '/api/workers', { key: f.userKey, raw: exact, headers });
+    test('url null with no webhook configured is accepted and changes nothing', async () => {
+      const workerId = (await f.api.sdk(f.userKey).workers.create({})).id;
+      const head = await f.api.app.log.headPosition();
+      const response = await f.api.request('PUT', `/api/workers/${workerId}/webhook`, { key: f.userKey, json: { url: null } });
       expect(response.status).toBe(200);
-      expect(response.body.title).toBe('limit');
-    }
+      expect(response.body).toEqual({ token: null, url: null, signingSecret: null });
+      expect(await f.api.app.log.headPosition()).toBe(head);
+    });
+
+    test('a body of exactly 1 MiB is accepted, and any JSON content type or none is read as JSON', async () => {
+      const skeleton = JSON.stringify({ title: 'limit', pad: '' });
+      const exact = JSON.stringify({ title: 'limit', pad: 'a'.repeat(MiB - Buffer.byteLength(skeleton)) });
+      expect(Buffer.byteLength(exact)).toBe(MiB);
+      for (const headers of [{ 'content-type': 'application/json; charset=utf-8' }, { 'content-type': 'text/plain' }, {} as Record<string, string>]) {
+        const response = await f.api.request('POST', '/api/workers', { key: f.userKey, raw: exact, headers });
+        expect(response.status).toBe(200);
+        expect(response.body.title).toBe('limit');
+      }
+    });
+
+    test('the server keeps answering after refusing an oversized chunked body', async () => {
+      const refused = await f.api.request('POST', '/api/workers', { key: f.userKey, raw: chunkedBody(8 * MiB), headers: { 'content-type': 'application/json' } });
+      expect(refused.status).toBe(413);
+      expect((await f.api.request('GET', '/healthz')).status).toBe(200);
+    });
+
+    test('tRPC refuses the same input with the same message, in its own envelope', async () => {
+      const malformed = await f.api.request('POST', '/trpc/workers.create', { key: f.userKey, raw: '{"title":', headers: { 'content-type': 'application/json' } });
+      expect(malformed.status).toBe(400);
+      expect(malformed.body.error).toMatchObject({ message: 'body: malformed JSON', data: { code: 'PARSE_ERROR', httpStatus: 400 } });
+
+      const badQuery = await f.api.request('GET', `/trpc/workers.webhooks.listExecutions?input=${encodeURIComponent('{"workerId":')}`, { key: f.userKey });
+      expect(badQuery.status).toBe(400);
+      expect(badQuery.body.error).toMatchObject({ message: 'input: malformed JSON', data: { code: 'PARSE_ERROR' } });
+
+      const tooLarge = await f.api.request('POST', '/trpc/workers.create', { key: f.userKey, raw: chunkedBody(2 * MiB), headers: { 'content-type': 'application/json' } });
+      expect(tooLarge.status).toBe(413);
+      expect(tooLarge.body.error).toMatchObject({ data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 } });
+      expect(tooLarge.headers.get('x-should-retry')).toBe('false');
+
+      const wrongType = await f.api.request('GET', `/trpc/workers.webhooks.listExecutions?input=${encodeURIComponent(JSON.stringify({ workerId: f.workerId, page: 0 }))}`, { key: f.userKey });
+      expect(wrongType.status).toBe(400);
+      expect(wrongType.body.error).toMatchObject({ message: 'page: must be an integer ≥ 1', data: { code: 'BAD_REQUEST' } });
+
+      const pageAsString = await f.api.request('GET', `/trpc/workers.webhooks.listExecutions?input=${encodeURIComponent(JSON.stringify({ workerId: f.workerId, page: true }))}`, { key: f.userKey });
+      expect(pageAsString.status).toBe(400);
+    });
   });
 
-  test('the server keeps answering after refusing an oversized chunked body', async () => {
-    const refused = await f.api.request('POST', '/api/workers', { key: f.userKey, raw: chunkedBody(8 * MiB), headers: { 'content-type': 'application/json' } });
-    expect(refused.status).toBe(413);
-    expect((await f.api.request('GET', '/healthz')).status).toBe(200);
+  describe('with --allow-private-network', () => {
+    let f: Fixture;
+    beforeAll(async () => {
+      f = await setUp(backend, true);
+    });
+    afterAll(() => f?.api.close());
+
+    test.each([
+      'http://example.com/hook',
+      'http://127.0.0.1:8080/hook',
+      'https://[::1]:8443/hook',
+      'http://10.0.0.5/hook',
+      'http://169.254.169.254/latest',
+      'http://localhost:3000/hook',
+      'https://100.64.0.1/hook',
+    ])('%s is accepted', async (url) => {
+      const response = await f.api.request('PUT', `/api/workers/${f.workerId}/webhook`, { key: f.userKey, json: { url } });
+      expect(response.status).toBe(200);
+      expect(response.body.url).toBe(url);
+      await f.api.sdk(f.userKey).workers.webhooks.update(f.workerId, { url: CONFIGURED_URL });
+    });
+
+    test.each([
+      bad('url: ftp', putUrl('ftp://example.com/hook'), 'url: must use the https or http scheme'),
+      ...alwaysRefused,
+    ])('$name → $status', (refusal) => expectRefused(f, refusal));
   });
-
-  test('tRPC refuses the same input with the same message, in its own envelope', async () => {
-    const malformed = await f.api.request('POST', '/trpc/workers.create', { key: f.userKey, raw: '{"title":', headers: { 'content-type': 'application/json' } });
-    expect(malformed.status).toBe(400);
-    expect(malformed.body.error).toMatchObject({ message: 'body: malformed JSON', data: { code: 'PARSE_ERROR', httpStatus: 400 } });
-
-    const badQuery = await f.api.request('GET', `/trpc/workers.webhooks.listExecutions?input=${encodeURIComponent('{"workerId":')}`, { key: f.userKey });
-    expect(badQuery.status).toBe(400);
-    expect(badQuery.body.error).toMatchObject({ message: 'input: malformed JSON', data: { code: 'PARSE_ERROR' } });
-
-    const tooLarge = await f.api.request('POST', '/trpc/workers.create', { key: f.userKey, raw: chunkedBody(2 * MiB), headers: { 'content-type': 'application/json' } });
-    expect(tooLarge.status).toBe(413);
-    expect(tooLarge.body.error).toMatchObject({ data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 } });
-    expect(tooLarge.headers.get('x-should-retry')).toBe('false');
-
-    const wrongType = await f.api.request('GET', `/trpc/workers.webhooks.listExecutions?input=${encodeURIComponent(JSON.stringify({ workerId: f.workerId, page: 0 }))}`, { key: f.userKey });
-    expect(wrongType.status).toBe(400);
-    expect(wrongType.body.error).toMatchObject({ message: 'page: must be an integer ≥ 1', data: { code: 'BAD_REQUEST' } });
-
-    const pageAsString = await f.api.request('GET', `/trpc/workers.webhooks.listExecutions?input=${encodeURIComponent(JSON.stringify({ workerId: f.workerId, page: true }))}`, { key: f.userKey });
-    expect(pageAsString.status).toBe(400);
-  });
-});
-
-describe('with --allow-private-network', () => {
-  let f: Fixture;
-  beforeAll(async () => {
-    f = await setUp(true);
-  });
-  afterAll(() => f?.api.close());
-
-  test.each([
-    'http://example.com/hook',
-    'http://127.0.0.1:8080/hook',
-    'https://[::1]:8443/hook',
-    'http://10.0.0.5/hook',
-    'http://169.254.169.254/latest',
-    'http://localhost:3000/hook',
-    'https://100.64.0.1/hook',
-  ])('%s is accepted', async (url) => {
-    const response = await f.api.request('PUT', `/api/workers/${f.workerId}/webhook`, { key: f.userKey, json: { url } });
-    expect(response.status).toBe(200);
-    expect(response.body.url).toBe(url);
-    await f.api.sdk(f.userKey).workers.webhooks.update(f.workerId, { url: CONFIGURED_URL });
-  });
-
-  test.each([
-    bad('url: ftp', putUrl('ftp://example.com/hook'), 'url: must use the https or http scheme'),
-    ...alwaysRefused,
-  ])('$name → $status', (refusal) => expectRefused(f, refusal));
 });

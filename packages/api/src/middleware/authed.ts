@@ -6,8 +6,8 @@ import type { Caller, Context } from '../context.js';
  * Not a middleware of its own: the role and worker-owner middlewares call
  * it first, so each request is narrowed to its caller in one step.
  */
-export function requireCaller(ctx: Context): Caller {
-  const caller = ctx.authenticate();
+export async function requireCaller(ctx: Context): Promise<Caller> {
+  const caller = await ctx.authenticate();
   if (caller === null) {
     throw new TRPCError({
       code: 'UNAUTHORIZED',

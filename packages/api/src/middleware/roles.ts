@@ -20,14 +20,14 @@ const ROLE_REFUSALS: Record<Role, string> = {
 };
 
 /** The request's caller if it has `role`: 401 without a valid key (`requireCaller`), 403 with a key of the other role. */
-export function requireRole<R extends Role>(ctx: Context, role: R): CallerWithRole<R> {
-  const caller = requireCaller(ctx);
+export async function requireRole<R extends Role>(ctx: Context, role: R): Promise<CallerWithRole<R>> {
+  const caller = await requireCaller(ctx);
   if (caller.role !== role) throw new TRPCError({ code: 'FORBIDDEN', message: ROLE_REFUSALS[role] });
   return caller as CallerWithRole<R>;
 }
 
 /** User keys only; adds `ctx.caller`. */
-export const userProcedure = publicProcedure.use(({ ctx, next }) => next({ ctx: { caller: requireRole(ctx, 'user') } }));
+export const userProcedure = publicProcedure.use(async ({ ctx, next }) => next({ ctx: { caller: await requireRole(ctx, 'user') } }));
 
 /** Service keys only (the task runner); adds `ctx.caller`. */
-export const serviceProcedure = publicProcedure.use(({ ctx, next }) => next({ ctx: { caller: requireRole(ctx, 'service') } }));
+export const serviceProcedure = publicProcedure.use(async ({ ctx, next }) => next({ ctx: { caller: await requireRole(ctx, 'service') } }));

@@ -15,10 +15,10 @@ const workerNotFound = () => new TRPCError({ code: 'NOT_FOUND', message: 'Worker
  * from the id first, so another organization's ids are refused without a
  * lookup.
  */
-function ownedWorker(readModels: ReadModels, caller: CallerWithRole<'user'>, workerId: string): WorkerRow {
+async function ownedWorker(readModels: ReadModels, caller: CallerWithRole<'user'>, workerId: string): Promise<WorkerRow> {
   const parsed = parseWorkerId(workerId);
   if (!parsed || parsed.organizationId !== caller.organizationId) throw workerNotFound();
-  const worker = readModels.worker(workerId);
+  const worker = await readModels.worker(workerId);
   if (!worker || worker.deleted_at !== null || worker.organization_id !== caller.organizationId) throw workerNotFound();
   if (worker.user_id !== caller.userId) {
     throw new TRPCError({ code: 'FORBIDDEN', message: "Only the worker's creator may do this" });
@@ -46,8 +46,8 @@ function parseInput<T>(schema: z.ZodType<T>, rawInput: unknown): T {
  */
 export function workerOwnerProcedure(readModels: ReadModels) {
   return publicProcedure.use(async ({ ctx, getRawInput, next }) => {
-    const caller = requireRole(ctx, 'user');
+    const caller = await requireRole(ctx, 'user');
     const { workerId } = parseInput(workerIdInputSchema, await getRawInput());
-    return next({ ctx: { caller, worker: ownedWorker(readModels, caller, workerId) } });
+    return next({ ctx: { caller, worker: await ownedWorker(readModels, caller, workerId) } });
   });
 }

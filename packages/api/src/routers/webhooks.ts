@@ -21,7 +21,7 @@ export function createWebhooksRouter({ app, urlPolicy }: ApiServices) {
       })
       .input(workerIdInputSchema)
       .output(webhookSchema)
-      .query(({ ctx }) => toWebhook(app.readModels.webhook(ctx.worker.id), app.secretBox)),
+      .query(async ({ ctx }) => toWebhook(await app.readModels.webhook(ctx.worker.id), app.secretBox)),
 
     update: ownerProcedure
       .meta({

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import Handinger from '@ramensoft/handinger';
 import { openApplication, type Application } from '@handinger-webhooks/commands';
 import { silentLogger, type Logger } from '@handinger-webhooks/contracts';
-import { createTempDir } from '@handinger-webhooks/testing';
+import { createTestDatabase, type TestBackend, type TestDatabase } from '@handinger-webhooks/testing';
 import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
 import { createApiHandler, type ApiOptions, type AppRouter } from '../index.js';
 
@@ -25,6 +25,8 @@ export interface RequestOptions {
 
 export interface TestApi {
   app: Application;
+  backend: TestBackend;
+  database: TestDatabase;
   baseUrl: string;
   /** How many HTTP requests the server has received (to see that the SDK did not retry). */
   requestCount(): number;
@@ -38,11 +40,16 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-/** A real API server on 127.0.0.1 (free port) over a real SQLite file in a fresh temp dir. */
-export async function startTestApi(options: Partial<Omit<ApiOptions, 'app'>> & { logger?: Logger } = {}): Promise<TestApi> {
-  const dir = createTempDir('handinger-api-test-');
-  const app = await openApplication({ dbPath: dir.file('api.db') });
-  const handler = createApiHandler({ app, allowPrivateNetwork: false, version: '0.0.0-test', logger: silentLogger, ...options });
+/**
+ * A real API server on 127.0.0.1 (free port) over a real, fresh database:
+ * a SQLite file in a temp dir (the default), or a new database on the test
+ * run's PostgreSQL server.
+ */
+export async function startTestApi(options: Partial<Omit<ApiOptions, 'app'>> & { logger?: Logger; backend?: TestBackend } = {}): Promise<TestApi> {
+  const { backend = 'sqlite', ...apiOptions } = options;
+  const database = await createTestDatabase(backend, 'api.db');
+  const app = await openApplication({ db: database.db, secretKey: database.secretKey });
+  const handler = createApiHandler({ app, allowPrivateNetwork: false, version: '0.0.0-test', logger: silentLogger, ...apiOptions });
   let requests = 0;
   const server = createServer((req, res) => {
     requests += 1;
@@ -53,6 +60,8 @@ export async function startTestApi(options: Partial<Omit<ApiOptions, 'app'>> & {
 
   return {
     app,
+    backend,
+    database,
     baseUrl,
     requestCount: () => requests,
     userKey: async (organizationId, userId) =>
@@ -91,9 +100,9 @@ export async function startTestApi(options: Partial<Omit<ApiOptions, 'app'>> & {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       try {
-        if (app.db.open) app.close();
+        await app.close();
       } finally {
-        dir.remove();
+        await database.drop();
       }
     },
   };

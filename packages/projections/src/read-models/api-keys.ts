@@ -1,5 +1,5 @@
 import type { ApiKeyRole, DomainEvent } from '@handinger-webhooks/contracts';
-import type { RecordedEvent, SqliteDatabase } from '@handinger-webhooks/event-store';
+import type { RecordedEvent, TxSql } from '@handinger-webhooks/event-store';
 import type { TableSet } from '../tables.js';
 import type { Projection } from './projection.js';
 
@@ -15,22 +15,21 @@ export interface ApiKeyRow {
 }
 
 /** API keys by hash (authentication) and by id (listing, revocation). */
-export function apiKeysProjector(db: SqliteDatabase, t: TableSet): Projection {
-  const insert = db.prepare(
-    `INSERT INTO ${t.apiKeys} (id, key_hash, role, organization_id, user_id, name, created_at)
-     VALUES (@keyId, @keyHash, @role, @organizationId, @userId, @name, @issuedAt)`,
-  );
-  const revoke = db.prepare(`UPDATE ${t.apiKeys} SET revoked_at = ? WHERE id = ?`);
+export function apiKeysProjector(t: TableSet): Projection {
+  const insert = `INSERT INTO ${t.apiKeys} (id, key_hash, role, organization_id, user_id, name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`;
+  const revoke = `UPDATE ${t.apiKeys} SET revoked_at = ? WHERE id = ?`;
 
   return {
     handles: ['ApiKeyIssued', 'ApiKeyRevoked'],
-    project(event: RecordedEvent<DomainEvent>): void {
+    async project(tx: TxSql, event: RecordedEvent<DomainEvent>): Promise<void> {
       switch (event.type) {
-        case 'ApiKeyIssued':
-          insert.run(event.data);
+        case 'ApiKeyIssued': {
+          const d = event.data;
+          await tx.run(insert, [d.keyId, d.keyHash, d.role, d.organizationId, d.userId, d.name, d.issuedAt]);
           break;
+        }
         case 'ApiKeyRevoked':
-          revoke.run(event.data.revokedAt, event.data.keyId);
+          await tx.run(revoke, [event.data.revokedAt, event.data.keyId]);
           break;
       }
     },

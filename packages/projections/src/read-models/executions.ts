@@ -1,5 +1,5 @@
 import type { DomainEvent } from '@handinger-webhooks/contracts';
-import type { RecordedEvent, SqliteDatabase } from '@handinger-webhooks/event-store';
+import type { RecordedEvent, TxSql } from '@handinger-webhooks/event-store';
 import type { TableSet } from '../tables.js';
 import type { Projection } from './projection.js';
 
@@ -21,58 +21,44 @@ export interface ExecutionRow {
  * The execution log per worker, ranked for paging. Every execution gets
  * `seq` = its rank in (created_at, id) order within the worker (ranks are
  * dense, so the highest is the worker's total): a page is a seq range and the
- * count one index descent. Attempts are recorded when they end, so a slow attempt can be
- * recorded after one that started later: it is then inserted at its rank and
- * the few newer rows shift up by one (bounded by the attempt timeout).
+ * count one index descent. Attempts are recorded when they end, so a slow
+ * attempt can be recorded after one that started later: it is then inserted
+ * at its rank and the few newer rows shift up by one (bounded by the attempt
+ * timeout). On PostgreSQL, recordings for one worker from several
+ * transactions take a per-worker lock first, so two ranks are never computed
+ * from the same state.
  */
-export function executionsProjector(db: SqliteDatabase, t: TableSet): Projection {
-  const newest = db.prepare<[string], { seq: number; created_at: string; id: string }>(
-    `SELECT seq, created_at, id FROM ${t.executions} WHERE worker_id = ? ORDER BY seq DESC LIMIT 1`,
-  );
-  const predecessor = db.prepare<[string, string, string, string], { seq: number }>(
-    `SELECT seq FROM ${t.executions}
+export function executionsProjector(t: TableSet): Projection {
+  const newest = `SELECT seq, created_at, id FROM ${t.executions} WHERE worker_id = ? ORDER BY seq DESC LIMIT 1`;
+  const predecessor = `SELECT seq FROM ${t.executions}
      WHERE worker_id = ? AND (created_at < ? OR (created_at = ? AND id < ?))
-     ORDER BY seq DESC LIMIT 1`,
-  );
-  // Two steps through negative values: SQLite checks row by row, so a plain seq + 1 could collide mid-update.
-  const shiftOut = db.prepare(`UPDATE ${t.executions} SET seq = -(seq + 1) WHERE worker_id = ? AND seq >= ?`);
-  const shiftIn = db.prepare(`UPDATE ${t.executions} SET seq = -seq WHERE worker_id = ? AND seq < 0`);
-  const insert = db.prepare(
-    `INSERT INTO ${t.executions}
+     ORDER BY seq DESC LIMIT 1`;
+  // Two steps through negative values: uniqueness is checked row by row, so a plain seq + 1 could collide mid-update.
+  const shiftOut = `UPDATE ${t.executions} SET seq = -(seq + 1) WHERE worker_id = ? AND seq >= ?`;
+  const shiftIn = `UPDATE ${t.executions} SET seq = -seq WHERE worker_id = ? AND seq < 0`;
+  const insert = `INSERT INTO ${t.executions}
        (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-  const rankOf = (workerId: string, createdAt: string, id: string): number => {
-    const last = newest.get(workerId);
+  const rankOf = async (tx: TxSql, workerId: string, createdAt: string, id: string): Promise<number> => {
+    if (tx.dialect === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(hashtextextended(?, 1))', [`executions:${workerId}`]);
+    const last = await tx.get<{ seq: number; created_at: string; id: string }>(newest, [workerId]);
     if (!last) return 1;
     const isNewest = createdAt > last.created_at || (createdAt === last.created_at && id > last.id);
     if (isNewest) return last.seq + 1;
-    const rank = (predecessor.get(workerId, createdAt, createdAt, id)?.seq ?? 0) + 1;
-    shiftOut.run(workerId, rank);
-    shiftIn.run(workerId);
+    const rank = ((await tx.get<{ seq: number }>(predecessor, [workerId, createdAt, createdAt, id]))?.seq ?? 0) + 1;
+    await tx.run(shiftOut, [workerId, rank]);
+    await tx.run(shiftIn, [workerId]);
     return rank;
   };
 
   return {
     handles: ['DeliveryAttempted'],
-    project(event: RecordedEvent<DomainEvent>): void {
+    async project(tx: TxSql, event: RecordedEvent<DomainEvent>): Promise<void> {
       if (event.type !== 'DeliveryAttempted') return; // narrows the type; routing already guarantees it
       const d = event.data;
-      const seq = rankOf(d.workerId, d.startedAt, d.executionId);
-      insert.run(
-        d.workerId,
-        seq,
-        d.executionId,
-        d.startedAt,
-        d.durationMs,
-        d.errorMessage,
-        d.requestStatus,
-        d.responseStatus,
-        d.taskId,
-        d.taskTitle,
-        d.url,
-      );
+      const seq = await rankOf(tx, d.workerId, d.startedAt, d.executionId);
+      await tx.run(insert, [d.workerId, seq, d.executionId, d.startedAt, d.durationMs, d.errorMessage, d.requestStatus, d.responseStatus, d.taskId, d.taskTitle, d.url]);
     },
   };
 }

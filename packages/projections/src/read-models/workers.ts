@@ -1,5 +1,5 @@
 import type { DomainEvent } from '@handinger-webhooks/contracts';
-import type { RecordedEvent, SqliteDatabase } from '@handinger-webhooks/event-store';
+import type { RecordedEvent, TxSql } from '@handinger-webhooks/event-store';
 import type { TableSet } from '../tables.js';
 import type { Projection } from './projection.js';
 
@@ -17,22 +17,22 @@ export interface WorkerRow {
 }
 
 /** Workers by id, kept after deletion (`deleted_at`) so the API can answer 404 without a log scan. */
-export function workersProjector(db: SqliteDatabase, t: TableSet): Projection {
-  const insert = db.prepare(
-    `INSERT INTO ${t.workers} (id, organization_id, user_id, title, instructions, summary, visibility, created_at, updated_at)
-     VALUES (@workerId, @organizationId, @userId, @title, @instructions, @summary, @visibility, @createdAt, @createdAt)`,
-  );
-  const markDeleted = db.prepare(`UPDATE ${t.workers} SET deleted_at = ?, updated_at = ? WHERE id = ?`);
+export function workersProjector(t: TableSet): Projection {
+  const insert = `INSERT INTO ${t.workers} (id, organization_id, user_id, title, instructions, summary, visibility, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  const markDeleted = `UPDATE ${t.workers} SET deleted_at = ?, updated_at = ? WHERE id = ?`;
 
   return {
     handles: ['WorkerCreated', 'WorkerDeleted'],
-    project(event: RecordedEvent<DomainEvent>): void {
+    async project(tx: TxSql, event: RecordedEvent<DomainEvent>): Promise<void> {
       switch (event.type) {
-        case 'WorkerCreated':
-          insert.run(event.data);
+        case 'WorkerCreated': {
+          const d = event.data;
+          await tx.run(insert, [d.workerId, d.organizationId, d.userId, d.title, d.instructions, d.summary, d.visibility, d.createdAt, d.createdAt]);
           break;
+        }
         case 'WorkerDeleted':
-          markDeleted.run(event.data.deletedAt, event.data.deletedAt, event.data.workerId);
+          await tx.run(markDeleted, [event.data.deletedAt, event.data.deletedAt, event.data.workerId]);
           break;
       }
     },

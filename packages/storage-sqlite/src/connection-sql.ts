@@ -1,0 +1,80 @@
+import type { Statement } from 'better-sqlite3';
+import type { Sql, SqlParam, TxSql } from '@handinger-webhooks/event-store';
+import type { SqliteConnection } from './open-file.js';
+
+/** better-sqlite3 takes no booleans (SQLite has none): 1 and 0, as the read models store them. */
+const bind = (params: readonly SqlParam[]): unknown[] => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+
+/**
+ * `Sql` over one better-sqlite3 connection: each SQL text is prepared once
+ * and kept (the hot paths run a handful of statements over and over), and
+ * runs synchronously; the promise only carries the result, so a whole
+ * transaction of awaited statements runs without yielding to the event loop.
+ */
+export class ConnectionSql implements Sql {
+  readonly dialect = 'sqlite' as const;
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(readonly connection: SqliteConnection) {}
+
+  statement(text: string): Statement {
+    let statement = this.statements.get(text);
+    if (statement === undefined) {
+      statement = this.connection.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  run(text: string, params: readonly SqlParam[] = []): Promise<number> {
+    try {
+      const statement = this.statement(text);
+      // A statement that returns rows (… RETURNING) must be stepped with get/all in better-sqlite3.
+      return Promise.resolve(statement.reader ? statement.all(...bind(params)).length : statement.run(...bind(params)).changes);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  get<Row>(text: string, params: readonly SqlParam[] = []): Promise<Row | undefined> {
+    try {
+      return Promise.resolve(this.statement(text).get(...bind(params)) as Row | undefined);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  all<Row>(text: string, params: readonly SqlParam[] = []): Promise<Row[]> {
+    try {
+      return Promise.resolve(this.statement(text).all(...bind(params)) as Row[]);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}
+
+/** The writer connection as a transaction sees it: statements, and the signals to raise after its commit. */
+export class TransactionSql implements TxSql {
+  readonly dialect = 'sqlite' as const;
+
+  constructor(
+    private readonly sql: ConnectionSql,
+    private readonly signals: Set<string>,
+  ) {}
+
+  run(text: string, params?: readonly SqlParam[]): Promise<number> {
+    return this.sql.run(text, params);
+  }
+
+  get<Row>(text: string, params?: readonly SqlParam[]): Promise<Row | undefined> {
+    return this.sql.get<Row>(text, params);
+  }
+
+  all<Row>(text: string, params?: readonly SqlParam[]): Promise<Row[]> {
+    return this.sql.all<Row>(text, params);
+  }
+
+  signalAfterCommit(signal: string): void {
+    this.signals.add(signal);
+  }
+}
