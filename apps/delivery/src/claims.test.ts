@@ -63,10 +63,13 @@ describe.each(TEST_BACKENDS)('claims and processes (%s)', (backend) => {
       await completeTask(bed.app, workerId);
 
       // Process A sends attempt 1, then stalls before recording it (held) while its 1 s claim lapses.
-      const a = observe(bed.app);
-      const held = a.holdRecordings();
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
       // No poll within the test: A only looks again when work is signalled.
-      const serviceA = bed.deliver({ version: 'A', timeoutMs: 1_000, leaseMarginMs: 0, pollIntervalMs: 60_000, retryScheduleMs: [60_000] }, {}, a.app);
+      const serviceA = bed.deliver(
+        { version: 'A', timeoutMs: 1_000, leaseMarginMs: 0, pollIntervalMs: 60_000, retryScheduleMs: [60_000] },
+        { beforeRecording: () => held },
+      );
       const [fromA] = await r.waitForRequests(1);
 
       // Process B claims the lapsed attempt, sends it again and records it: a retry, due in a minute.
@@ -79,7 +82,7 @@ describe.each(TEST_BACKENDS)('claims and processes (%s)', (backend) => {
       expect(afterB).toMatchObject({ deliveryId, attempt: 2, claimToken: null });
 
       // A comes back and records its send of attempt 1.
-      held.release();
+      release();
       const list = await waitForExecutions(bed.app, workerId, 2, 15_000, [second]);
 
       expect(fromA!.headers['user-agent']).toBe('Handinger-Webhooks/A');

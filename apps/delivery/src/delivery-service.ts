@@ -1,19 +1,21 @@
-import { performance } from 'node:perf_hooks';
 import { STORAGE_OUTAGE_LOG_INTERVAL_MS, createIdGenerator, throttledLog, type Logger } from '@handinger-webhooks/contracts';
-import type { Application } from '@handinger-webhooks/commands';
+import type { Application, AttemptOutcomeRecord, RecordedAttempt } from '@handinger-webhooks/commands';
 import { asStorageUnavailable, processOwnerId } from '@handinger-webhooks/event-store';
 import { DELIVERY_WORK_SIGNAL, type Claim, type ClaimedAttempt } from '@handinger-webhooks/projections';
 import { NotificationSource } from './notifications.js';
 import { resolveOptions, type DeliveryOptions, type ResolvedDeliveryOptions } from './options.js';
+import { OnWire } from './on-wire.js';
 import { prepareAttempt, type PreparedAttempt } from './prepare.js';
-import { RecordStage, type RecordingResult } from './record.js';
-import { Sender } from './sender.js';
 import type { Resolver } from './ssrf-guard.js';
+import { ThreadTransport, senderThreadAvailable } from './thread-transport.js';
+import { InThreadTransport, type Transport, type WireResult } from './transport.js';
 
 /** Counters for tests, health checks and the benchmark. */
 export interface DeliveryStats {
   /** Attempts claimed by this process and not yet recorded (or given back). */
   inFlight: number;
+  /** Attempts on the wire now (a subset of `inFlight`). */
+  onWire: number;
   /** Attempts this process sent. */
   attempted: number;
   /** Attempts this process recorded (a duplicate of an already recorded send counts, and changes nothing). */
@@ -22,6 +24,8 @@ export interface DeliveryStats {
   dropped: number;
   /** The most attempts one claim took: never above the global cap, whatever the backlog. */
   largestClaim: number;
+  /** Write transactions the pipeline ran (each records what ended and claims what can start). */
+  cycles: number;
 }
 
 /** A running delivery app. */
@@ -44,19 +48,40 @@ export interface DeliveryService {
 
 /** Test seam: not part of the documented options. */
 export interface DeliveryInternals {
+  /** Replaces the system resolver (tests of the SSRF guard); the sender then runs on this thread. */
   resolve?: Resolver;
+  /** Awaited before a cycle that records ended sends (tests of a process that stalls before recording). */
+  beforeRecording?: () => Promise<void>;
+}
+
+/** A claimed attempt from claim to record: its request, and (once the send ended) its result. */
+interface InFlight {
+  claim: ClaimedAttempt;
+  prepared: PreparedAttempt | null;
+}
+
+/** A send that ended, waiting to be recorded. */
+interface Ended {
+  entry: InFlight;
+  prepared: PreparedAttempt;
+  result: WireResult;
 }
 
 /**
  * Runs deliveries (SPEC §5) against an open application, as a pipeline:
- * **claim** due attempts within the caps (held for every process sharing
- * the database) → **prepare** each (body, headers, signature) → **send**
- * (undici, SSRF-guarded) → **record** (in batches; the decider's decision
- * comes back with the commit). An attempt's slot is given back in one place,
- * `settle`, once it is recorded or given up. The loop looks for work when a
- * commit signals it (this process's, or another's through PostgreSQL's
- * NOTIFY), when slots free up, at the next due time, and at least every
- * `pollIntervalMs`.
+ * **claim** due attempts within the caps (they hold for every process
+ * sharing the database) → **prepare** each (body, headers, signature) →
+ * **send** (undici through the SSRF guard, on a thread of its own by
+ * default) → **record** (the decider's decision comes back).
+ *
+ * The loop runs in cycles, one write transaction each: record every send
+ * that ended since the last cycle, then claim as many due attempts as there
+ * are free slots, in the same commit. A slot is an attempt on the wire
+ * (`OnWire`): it is taken when the send starts and freed, in one place, when
+ * the response (or the failure) comes back, so recording never holds a slot.
+ * A cycle starts when sends end, when a commit signals new work (this
+ * process's, or another's through PostgreSQL's NOTIFY), at the next due
+ * time, and at least every `pollIntervalMs`.
  */
 export function startDelivery(app: Application, options: DeliveryOptions, internals: DeliveryInternals = {}): DeliveryService {
   return new DeliveryLoop(app, resolveOptions(options), internals);
@@ -66,22 +91,23 @@ class DeliveryLoop implements DeliveryService {
   private readonly logger: Logger;
   private readonly owner = processOwnerId();
   private readonly userAgent: string;
-  private readonly sender: Sender;
+  private readonly transport: Transport;
   private readonly notifications: NotificationSource;
-  private readonly recorder: RecordStage;
-  private readonly counters = { attempted: 0, recorded: 0, dropped: 0, largestClaim: 0 };
+  private readonly ids = createIdGenerator();
+  private readonly onWire = new OnWire();
+  private readonly counters = { attempted: 0, recorded: 0, dropped: 0, largestClaim: 0, cycles: 0 };
   private readonly storageOutage = throttledLog(STORAGE_OUTAGE_LOG_INTERVAL_MS);
   private readonly unsubscribe: () => void;
-  /** Attempts claimed and not yet settled. */
-  private claimed = 0;
-  /** Sends on the wire (a subset of `claimed`). */
-  private sending = 0;
-  private claiming = false;
-  private claimAgain = false;
+  /** Claimed and not yet recorded or given back. */
+  private readonly inFlightAttempts = new Set<InFlight>();
+  private ended: Ended[] = [];
+  private cycling = false;
+  private cycleAgain = false;
+  private cycleScheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private stopping = false;
-  /** stop() ran out of patience: sends cut short are not recorded (their claims lapse; see `stop`). */
+  /** Set when a stop ran out of patience: sends cut short are not recorded (their claims lapse). */
   private abandoned = false;
   private stopped: Promise<void> | undefined;
   private readonly waiters: (() => void)[] = [];
@@ -89,18 +115,14 @@ class DeliveryLoop implements DeliveryService {
   constructor(
     private readonly app: Application,
     private readonly options: ResolvedDeliveryOptions,
-    internals: DeliveryInternals,
+    private readonly internals: DeliveryInternals,
   ) {
     this.logger = options.logger;
     this.userAgent = `Handinger-Webhooks/${options.version}`;
-    this.sender = new Sender({
-      timeoutMs: options.timeoutMs,
-      perOriginConcurrency: options.perOriginConcurrency,
-      allowPrivateNetwork: options.allowPrivateNetwork,
-      ...(internals.resolve ? { resolve: internals.resolve } : {}),
-    });
+    const senderOptions = { timeoutMs: options.timeoutMs, perOriginConcurrency: options.perOriginConcurrency, allowPrivateNetwork: options.allowPrivateNetwork };
+    const threaded = options.senderThread && internals.resolve === undefined && senderThreadAvailable();
+    this.transport = threaded ? new ThreadTransport(senderOptions) : new InThreadTransport({ ...senderOptions, ...(internals.resolve ? { resolve: internals.resolve } : {}) });
     this.notifications = new NotificationSource(app.log);
-    this.recorder = new RecordStage(app.commands, createIdGenerator(), options.retryScheduleMs, (results) => this.recorded(results));
     this.unsubscribe = app.database.onSignal(DELIVERY_WORK_SIGNAL, () => this.wake());
     this.logger.info(
       {
@@ -109,6 +131,7 @@ class DeliveryLoop implements DeliveryService {
         globalConcurrency: options.globalConcurrency,
         perOriginConcurrency: options.perOriginConcurrency,
         retryScheduleMs: options.retryScheduleMs,
+        senderThread: threaded,
       },
       'delivery started',
     );
@@ -116,171 +139,193 @@ class DeliveryLoop implements DeliveryService {
   }
 
   inFlight(): number {
-    return this.claimed;
+    return this.inFlightAttempts.size;
   }
 
   stats(): DeliveryStats {
-    return { inFlight: this.claimed, ...this.counters };
+    return { inFlight: this.inFlightAttempts.size, onWire: this.onWire.total, ...this.counters };
   }
 
   running(): boolean {
     return !this.stopping;
   }
 
-  /** Claims as soon as possible (one claim at a time; a request during one makes it go again). */
+  /** A cycle as soon as possible (one at a time; a request during one makes it go again). */
   wake(): void {
-    if (this.stopping) return;
-    if (this.claiming) {
-      this.claimAgain = true;
+    if (this.cycling) {
+      this.cycleAgain = true;
       return;
     }
-    this.claiming = true;
-    setImmediate(() => void this.claimLoop());
-  }
-
-  private async claimLoop(): Promise<void> {
-    let wakeAt = Date.now() + this.options.pollIntervalMs;
-    try {
-      do {
-        this.claimAgain = false;
-        const free = this.options.globalConcurrency - this.claimed;
-        if (free <= 0 || this.stopping) break;
-        const claim = await this.claim(free);
-        if (claim.attempts.length === 0 && claim.orphans.length === 0) {
-          // Nothing claimable now: sleep until the next due time or lapsing claim (a slot freeing here wakes us sooner);
-          // counted from when the claim looked, so what fell due since wakes us at once rather than at the next poll.
-          const next = claim.saturated ? null : await this.app.claims.nextWakeAt(this.app.database.sql, this.owner, claim.now);
-          if (next !== null) wakeAt = Math.min(wakeAt, Date.now() + Math.max(0, next - (await this.app.claims.now(this.app.database.sql))));
-          break;
-        }
-        this.startAll(claim);
-        // A full claim: more is probably due.
-        if (claim.attempts.length + claim.orphans.length >= Math.min(free, this.options.claimBatch)) this.claimAgain = true;
-      } while (this.claimAgain && !this.stopping);
-    } catch (error) {
-      this.reportFailure(error, {}, 'claiming due attempts failed; retrying at the next poll');
-    } finally {
-      this.claiming = false;
-      // stop() may be waiting for this claim to end.
-      this.notifyWaiters();
-    }
-    if (this.claimAgain) this.wake();
-    else this.wakeBy(wakeAt);
-  }
-
-  /** The claim stage: due attempts within the caps, in one write transaction; orphans are dropped at once. */
-  private async claim(free: number): Promise<Claim> {
-    const claim = await this.app.database.transaction((tx) =>
-      this.app.claims.claim(tx, {
-        owner: this.owner,
-        ttlMs: this.options.timeoutMs + this.options.leaseMarginMs,
-        globalCap: this.options.globalConcurrency,
-        perOriginCap: this.options.perOriginConcurrency,
-        limit: Math.min(free, this.options.claimBatch),
-      }),
-    );
-    if (claim.attempts.length > this.counters.largestClaim) this.counters.largestClaim = claim.attempts.length;
-    if (claim.orphans.length > 0) {
-      const dropped = await this.app.commands.dropDeliveries(claim.orphans);
-      this.counters.dropped += dropped;
-      for (const orphan of claim.orphans) this.logger.info({ deliveryId: orphan.deliveryId, reason: orphan.reason }, 'delivery dropped');
-    }
-    return claim;
-  }
-
-  /** Prepares and sends every claimed attempt; each is settled exactly once, whatever happens. */
-  private startAll(claim: Claim): void {
-    this.claimed += claim.attempts.length;
-    void this.notifications.forClaims(claim.attempts).then(
-      (notifications) => {
-        const now = Date.now();
-        for (const attempt of claim.attempts) {
-          const notification = notifications.get(attempt.deliveryId);
-          if (notification === undefined) {
-            // The log has no completion for it: nothing can ever be sent. Give the claim back and say so (it will be retried by hand).
-            this.logger.error({ deliveryId: attempt.deliveryId, taskId: attempt.taskId }, 'delivery has no task completion in the log; not sent');
-            this.giveBack([attempt]);
-            continue;
-          }
-          let prepared: PreparedAttempt;
-          try {
-            prepared = prepareAttempt(attempt, notification, this.app.secretBox, this.userAgent, now);
-          } catch (error) {
-            this.reportFailure(error, { deliveryId: attempt.deliveryId }, 'preparing a delivery attempt failed');
-            this.giveBack([attempt]);
-            continue;
-          }
-          this.send(prepared);
-        }
-      },
-      (error: unknown) => {
-        this.reportFailure(error, {}, 'reading the notifications of claimed attempts failed');
-        this.giveBack(claim.attempts);
-      },
-    );
-  }
-
-  /** The send stage, then hand over to the record stage. */
-  private send(prepared: PreparedAttempt): void {
-    this.counters.attempted++;
-    this.sending++;
-    const started = performance.now();
-    void this.sender.send(prepared.url, prepared.headers, prepared.body).then((outcome) => {
-      this.sending--;
-      // Cut short by an impatient stop(): not an outcome of the receiver's, so not recorded; the claim lapses.
-      if (this.abandoned) return this.settle(1);
-      const durationMs = Math.round(performance.now() - started);
-      const succeeded = outcome.transportError === null && outcome.responseStatus !== null && outcome.responseStatus >= 200 && outcome.responseStatus < 300;
-      // Successes at debug (one per delivery); failures at info, for operators. Origins only: URLs may hold secrets.
-      this.logger[succeeded ? 'debug' : 'info'](
-        {
-          deliveryId: prepared.claim.deliveryId,
-          workerId: prepared.claim.workerId,
-          attempt: prepared.claim.attempt,
-          origin: prepared.claim.origin,
-          responseStatus: outcome.responseStatus,
-          error: outcome.transportError,
-          durationMs,
-        },
-        succeeded ? 'delivery attempt succeeded' : 'delivery attempt failed',
-      );
-      this.recorder.add({ prepared, outcome, durationMs });
+    if (this.cycleScheduled) return;
+    this.cycleScheduled = true;
+    setImmediate(() => {
+      this.cycleScheduled = false;
+      void this.cycle();
     });
   }
 
-  /** The record stage reported a batch: settle each attempt. */
-  private recorded(results: RecordingResult[]): void {
-    for (const result of results) {
-      if (!result.ok) {
-        // Not recorded: its claim lapses and the attempt is made again, with the same webhook-id.
-        this.reportFailure(result.error, { deliveryId: result.sent.prepared.claim.deliveryId }, 'recording a delivery attempt failed');
-      } else {
-        this.counters.recorded++;
-        if (!result.decision.recorded && result.decision.reason === 'rejected') {
-          this.logger.error({ deliveryId: result.sent.prepared.claim.deliveryId, error: result.decision.error.message }, 'recording a delivery attempt was rejected');
-        }
+  /**
+   * One cycle: record what ended, claim what can start (not while stopping),
+   * in one write transaction; then start the claimed sends, and settle the
+   * recorded ones. Failures leave the durable state as it was: unrecorded
+   * sends are sent again once their claims lapse.
+   */
+  private async cycle(): Promise<void> {
+    this.cycling = true;
+    this.cycleAgain = false;
+    const toRecord = this.ended;
+    this.ended = [];
+    const free = this.stopping ? 0 : Math.min(this.options.claimBatch, this.options.globalConcurrency - this.onWire.total);
+    let claim: Claim | null = null;
+    let decisions: RecordedAttempt[] = [];
+    try {
+      if (toRecord.length > 0 && this.internals.beforeRecording) await this.internals.beforeRecording();
+      if (toRecord.length > 0 || free > 0) {
+        this.counters.cycles++;
+        ({ decisions, claim } = await this.app.database.transaction(async (tx) => {
+          const recorded = await this.app.commands.recordAttemptsIn(tx, this.byWorker(toRecord).map((e) => this.recordOf(e)));
+          const claimed =
+            free > 0
+              ? await this.app.claims.claim(tx, {
+                  owner: this.owner,
+                  ttlMs: this.options.timeoutMs + this.options.leaseMarginMs,
+                  globalCap: this.options.globalConcurrency,
+                  perOriginCap: this.options.perOriginConcurrency,
+                  limit: free,
+                  onWireHere: this.onWire.perOrigin,
+                })
+              : null;
+          if (claimed !== null && claimed.orphans.length > 0) this.counters.dropped += await this.app.commands.dropDeliveriesIn(tx, claimed.orphans);
+          return { decisions: recorded, claim: claimed };
+        }));
       }
-      this.settle(1);
+    } catch (error) {
+      this.reportFailure(error, { sends: toRecord.length }, 'a delivery cycle failed (recording ended sends, claiming due ones); the next one retries');
+    }
+    this.settle(toRecord, decisions);
+    let wakeAt = Date.now() + this.options.pollIntervalMs;
+    if (claim !== null) {
+      for (const orphan of claim.orphans) this.logger.info({ deliveryId: orphan.deliveryId, reason: orphan.reason }, 'delivery dropped');
+      if (claim.attempts.length > this.counters.largestClaim) this.counters.largestClaim = claim.attempts.length;
+      this.startAll(claim.attempts);
+      // A full claim: more is probably due.
+      if (claim.attempts.length + claim.orphans.length >= free) this.cycleAgain = true;
+      else if (!claim.saturated && !this.cycleAgain) wakeAt = await this.nextWakeAt(claim, wakeAt);
+    }
+    this.cycling = false;
+    if (this.cycleAgain || this.ended.length > 0) this.wake();
+    else this.wakeBy(wakeAt);
+    if (this.waiters.length > 0) for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** When to look again with nothing claimable now: the next due time or lapsing claim (a send ending wakes us sooner). */
+  private async nextWakeAt(claim: Claim, poll: number): Promise<number> {
+    try {
+      const next = await this.app.claims.nextWakeAt(this.app.database.sql, this.owner, claim.now);
+      return next === null ? poll : Math.min(poll, Date.now() + Math.max(0, next - claim.now));
+    } catch (error) {
+      this.reportFailure(error, {}, 'looking for the next due attempt failed');
+      return poll;
     }
   }
 
-  /** Claims never sent: given back so they are claimable at once (else they lapse). */
-  private giveBack(attempts: readonly ClaimedAttempt[]): void {
+  /** Recordings of sends of one worker follow each other, so concurrent batches take per-worker locks in one order. */
+  private byWorker(ended: Ended[]): Ended[] {
+    return [...ended].sort((a, b) => (a.prepared.claim.workerId < b.prepared.claim.workerId ? -1 : a.prepared.claim.workerId > b.prepared.claim.workerId ? 1 : 0));
+  }
+
+  private recordOf({ prepared, result }: Ended): AttemptOutcomeRecord {
+    return {
+      claim: prepared.claim,
+      executionId: this.ids.executionId(),
+      startedAt: new Date(prepared.startedAtMs).toISOString(),
+      durationMs: result.durationMs,
+      url: prepared.url,
+      responseStatus: result.outcome.responseStatus,
+      transportError: result.outcome.transportError,
+      taskTitle: prepared.taskTitle,
+      retryScheduleMs: this.options.retryScheduleMs,
+    };
+  }
+
+  /** The recorded (or not recorded) sends leave the pipeline. */
+  private settle(sends: Ended[], decisions: RecordedAttempt[]): void {
+    sends.forEach((sent, i) => {
+      const decision = decisions[i];
+      if (decision !== undefined) {
+        this.counters.recorded++;
+        if (!decision.recorded && decision.reason === 'rejected') {
+          this.logger.error({ deliveryId: sent.prepared.claim.deliveryId, error: decision.error.message }, 'recording a delivery attempt was rejected');
+        }
+      }
+      this.inFlightAttempts.delete(sent.entry);
+    });
+  }
+
+  /** Prepares and sends claimed attempts; one that cannot be prepared is given back. */
+  private startAll(claims: readonly ClaimedAttempt[]): void {
+    if (claims.length === 0) return;
+    const entries = claims.map((claim): InFlight => ({ claim, prepared: null }));
+    for (const entry of entries) this.inFlightAttempts.add(entry);
+    // Slots are taken now, before the notifications are read: the caps count what this claim took.
+    for (const entry of entries) this.onWire.take(entry.claim.origin);
+    void this.notifications.forClaims(claims).then(
+      (notifications) => {
+        const now = Date.now();
+        for (const entry of entries) {
+          const notification = notifications.get(entry.claim.deliveryId);
+          let prepared: PreparedAttempt | null = null;
+          try {
+            if (notification === undefined) throw new Error('the log holds no completion for this delivery');
+            prepared = prepareAttempt(entry.claim, notification, this.app.secretBox, this.userAgent, now);
+          } catch (error) {
+            this.reportFailure(error, { deliveryId: entry.claim.deliveryId }, 'preparing a delivery attempt failed; not sent');
+          }
+          if (prepared === null) this.giveBack(entry);
+          else this.send(entry, prepared);
+        }
+      },
+      (error: unknown) => {
+        this.reportFailure(error, {}, 'reading the notifications of claimed attempts failed; not sent');
+        for (const entry of entries) this.giveBack(entry);
+      },
+    );
+  }
+
+  /** The send stage; the response frees the slot and queues the attempt for the next cycle's recording. */
+  private send(entry: InFlight, prepared: PreparedAttempt): void {
+    entry.prepared = prepared;
+    this.counters.attempted++;
+    void this.transport.send(prepared).then((result) => {
+      this.onWire.free(entry.claim.origin);
+      const { outcome, durationMs } = result;
+      const succeeded = outcome.transportError === null && outcome.responseStatus !== null && outcome.responseStatus >= 200 && outcome.responseStatus < 300;
+      // Successes at debug (one per delivery); failures at info, for operators. Origins only: URLs may hold secrets.
+      this.logger[succeeded ? 'debug' : 'info'](
+        { deliveryId: entry.claim.deliveryId, workerId: entry.claim.workerId, attempt: entry.claim.attempt, origin: entry.claim.origin, responseStatus: outcome.responseStatus, error: outcome.transportError, durationMs },
+        succeeded ? 'delivery attempt succeeded' : 'delivery attempt failed',
+      );
+      if (this.abandoned) {
+        // Cut short by a stop that ran out of patience: not recorded; the claim lapses and the attempt is made again.
+        this.inFlightAttempts.delete(entry);
+        if (this.waiters.length > 0) for (const wake of this.waiters.splice(0)) wake();
+        return;
+      }
+      this.ended.push({ entry, prepared, result });
+      this.wake();
+    });
+  }
+
+  /** A claim never sent: its slot freed and its claim given back, so it is claimable again at once. */
+  private giveBack(entry: InFlight): void {
+    this.onWire.free(entry.claim.origin);
     void this.app.database
-      .transaction((tx) => this.app.claims.release(tx, attempts.map((a) => a.claimToken)))
-      .catch((error: unknown) => this.reportFailure(error, {}, 'giving back unsent claims failed; they lapse instead'))
-      .finally(() => this.settle(attempts.length));
-  }
-
-  /** The one place a claimed attempt's slot is given back in this process. */
-  private settle(count: number): void {
-    this.claimed -= count;
-    this.notifyWaiters();
-    this.wake();
-  }
-
-  private notifyWaiters(): void {
-    if (this.waiters.length > 0) for (const wake of this.waiters.splice(0)) wake();
+      .transaction((tx) => this.app.claims.release(tx, [entry.claim.claimToken]))
+      .catch((error: unknown) => this.reportFailure(error, {}, 'giving back an unsent claim failed; it lapses instead'))
+      .finally(() => {
+        this.inFlightAttempts.delete(entry);
+        this.wake();
+      });
   }
 
   /** Makes sure the loop looks again by `at` (an earlier wake-up already set stands). */
@@ -298,8 +343,8 @@ class DeliveryLoop implements DeliveryService {
 
   /**
    * Logs a failure of the loop. While storage refuses writes (a full disk,
-   * a database gone) every claim and recording fails the same way: those
-   * are logged once a minute with a count, not each time.
+   * a database gone) every cycle fails the same way: those are logged once
+   * a minute with a count, not each time.
    */
   private reportFailure(error: unknown, fields: object, message: string): void {
     const unavailable = asStorageUnavailable(error);
@@ -307,7 +352,7 @@ class DeliveryLoop implements DeliveryService {
     this.storageOutage((suppressed) => this.logger.error({ ...fields, reason: unavailable.message, failuresSinceLastLine: suppressed }, `${message} (storage unavailable)`));
   }
 
-  /** Resolves once `done()` holds, checked whenever an attempt is settled or a claim ends. */
+  /** Resolves once `done()` holds, checked after every cycle and every abandoned send. */
   private until(done: () => boolean): Promise<void> {
     return new Promise((resolve) => {
       const check = (): void => {
@@ -327,20 +372,22 @@ class DeliveryLoop implements DeliveryService {
     this.stopping = true;
     clearTimeout(this.timer);
     this.unsubscribe();
+    this.wake(); // records what ended, claims nothing more
     let deadline: NodeJS.Timeout | undefined;
     const settled = await Promise.race([
-      this.until(() => this.claimed === 0 && !this.claiming).then(() => true),
+      this.until(() => this.inFlightAttempts.size === 0 && !this.cycling).then(() => true),
       new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(false), this.options.shutdownTimeoutMs))),
     ]);
     clearTimeout(deadline);
     if (settled) {
-      await this.sender.close();
+      await this.transport.close();
     } else {
-      this.logger.warn({ abandoned: this.sending }, 'stopped with attempts in flight; they will be sent again when their claims lapse');
       this.abandoned = true;
-      await this.sender.destroy();
-      // Sends cut short are settled unrecorded; recordings already in the record stage (and a claim under way) finish.
-      await this.until(() => this.claimed === 0 && !this.claiming);
+      this.logger.warn({ abandoned: this.onWire.total }, 'stopped with attempts in flight; they will be sent again when their claims lapse');
+      await this.transport.destroy();
+      // Sends cut short end now; what had already ended is recorded by the cycle running or due.
+      this.wake();
+      await this.until(() => this.inFlightAttempts.size === 0 && !this.cycling);
     }
     this.logger.info({ ...this.counters }, 'delivery stopped');
   }

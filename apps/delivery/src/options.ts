@@ -28,6 +28,12 @@ export interface DeliveryOptions {
   /** Attempts taken by one claim at most (one transaction). Default 64. */
   claimBatch?: number;
   /**
+   * Send on a thread of its own (HTTP off the event loop that runs the API
+   * and the database, on the second core). Default true; false keeps it on
+   * this thread.
+   */
+  senderThread?: boolean;
+  /**
    * Added to `timeoutMs` for the lease on a claimed attempt: time to record
    * the outcome. Another process re-sends the attempt only after the lease
    * lapses. Default 5 000 ms.
@@ -70,6 +76,7 @@ export function resolveOptions(options: DeliveryOptions): ResolvedDeliveryOption
     perOriginConcurrency: positiveInteger('perOriginConcurrency', options.perOriginConcurrency ?? 16),
     pollIntervalMs: positiveInteger('pollIntervalMs', options.pollIntervalMs ?? 500),
     claimBatch: positiveInteger('claimBatch', options.claimBatch ?? 64),
+    senderThread: options.senderThread ?? true,
     leaseMarginMs: nonNegativeInteger('leaseMarginMs', options.leaseMarginMs ?? 5_000),
     shutdownTimeoutMs: nonNegativeInteger('shutdownTimeoutMs', options.shutdownTimeoutMs ?? timeoutMs + 2_000),
     logger: options.logger ?? silentLogger,

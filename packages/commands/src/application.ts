@@ -60,7 +60,6 @@ export async function openApplication(options: ApplicationOptions): Promise<Appl
     database,
     log,
     readModels,
-    claims,
     ids: options.ids ?? createIdGenerator(() => clock().getTime()),
     clock,
     secretBox: secrets.box,

@@ -22,7 +22,7 @@ import {
   type WebhookSecrets,
 } from '@handinger-webhooks/domain';
 import { ConcurrencyError, lockForTransaction, type Database, type EventLog, type TxSql } from '@handinger-webhooks/event-store';
-import { CLAIM_METADATA, type ApiKeyRow, type ClaimedAttempt, type DeliveryClaims, type ReadModels, type WebhookRow, type WorkerRow } from '@handinger-webhooks/projections';
+import { CLAIM_METADATA, type ApiKeyRow, type ClaimedAttempt, type ReadModels, type WebhookRow, type WorkerRow } from '@handinger-webhooks/projections';
 import { sealWebhookSecrets, type SecretBox } from '@handinger-webhooks/secrets';
 import { decideAndAppend, handle } from './handle.js';
 import { generateApiKey, generateWebhookSecrets, hashApiKey } from './secrets.js';
@@ -31,7 +31,6 @@ export interface CommandDependencies {
   database: Database;
   log: EventLog;
   readModels: ReadModels;
-  claims: DeliveryClaims;
   ids: IdGenerator;
   clock?: () => Date;
   /** Fresh webhook secrets in the clear; sealed under `secretBox` before they reach a decider. */
@@ -86,7 +85,6 @@ export class Commands {
   private readonly database: Database;
   private readonly log: EventLog;
   private readonly readModels: ReadModels;
-  private readonly claims: DeliveryClaims;
   private readonly ids: IdGenerator;
   private readonly clock: () => Date;
   private readonly secrets: () => WebhookSecrets;
@@ -96,7 +94,6 @@ export class Commands {
     this.database = deps.database;
     this.log = deps.log;
     this.readModels = deps.readModels;
-    this.claims = deps.claims;
     this.ids = deps.ids;
     this.clock = deps.clock ?? (() => new Date());
     this.secrets = deps.secrets ?? generateWebhookSecrets;
@@ -288,11 +285,14 @@ export class Commands {
    * rejects is reported, not thrown: the others are recorded.
    */
   recordAttempts(sends: readonly AttemptOutcomeRecord[]): Promise<RecordedAttempt[]> {
-    return this.write(async (tx) => {
-      const results: RecordedAttempt[] = [];
-      for (const send of sends) results.push(await this.recordAttemptIn(tx, send));
-      return results;
-    });
+    return this.write((tx) => this.recordAttemptsIn(tx, sends));
+  }
+
+  /** `recordAttempts` inside the caller's write transaction (the delivery pipeline records and claims in one). */
+  async recordAttemptsIn(tx: TxSql, sends: readonly AttemptOutcomeRecord[]): Promise<RecordedAttempt[]> {
+    const results: RecordedAttempt[] = [];
+    for (const send of sends) results.push(await this.recordAttemptIn(tx, send));
+    return results;
   }
 
   private async recordAttemptIn(tx: TxSql, send: AttemptOutcomeRecord): Promise<RecordedAttempt> {
@@ -329,17 +329,18 @@ export class Commands {
   /** Ends pending deliveries whose webhook is gone or was replaced (claimed as orphans), under their claims. */
   dropDeliveries(orphans: readonly { deliveryId: string; claimToken: string }[]): Promise<number> {
     if (orphans.length === 0) return Promise.resolve(0);
-    return this.write(async (tx) => {
-      let dropped = 0;
-      for (const orphan of orphans) {
-        const events = await handle(tx, this.log, deliveryDecider, streams.delivery(orphan.deliveryId), { type: 'DropDelivery', deliveryId: orphan.deliveryId, now: this.now() }, {
-          [CLAIM_METADATA]: orphan.claimToken,
-        });
-        // Nothing to drop: the delivery had ended (a row a fenced-out recording left behind), so the row goes alone.
-        if (events.length === 0) await this.claims.forgetEnded(tx, orphan.deliveryId, orphan.claimToken);
-        dropped += events.length;
-      }
-      return dropped;
-    });
+    return this.write((tx) => this.dropDeliveriesIn(tx, orphans));
+  }
+
+  /** `dropDeliveries` inside the caller's write transaction. */
+  async dropDeliveriesIn(tx: TxSql, orphans: readonly { deliveryId: string; claimToken: string }[]): Promise<number> {
+    let dropped = 0;
+    for (const orphan of orphans) {
+      const events = await handle(tx, this.log, deliveryDecider, streams.delivery(orphan.deliveryId), { type: 'DropDelivery', deliveryId: orphan.deliveryId, now: this.now() }, {
+        [CLAIM_METADATA]: orphan.claimToken,
+      });
+      dropped += events.length;
+    }
+    return dropped;
   }
 }

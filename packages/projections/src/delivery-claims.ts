@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inList, listParam, nowMs, notInList, timeOrNow, type Sql, type TxSql } from '@handinger-webhooks/event-store';
+import { CLAIMS_TABLE } from './schema.js';
 import { LIVE_TABLES, type TableSet } from './tables.js';
 
 /** What a claim may take: the caps hold for every process sharing the database (SPEC §5, §11). */
@@ -14,6 +15,13 @@ export interface ClaimRequest {
   perOriginCap: number;
   /** At most this many attempts now (what the caller can start). */
   limit: number;
+  /**
+   * This process's attempts on the wire now, per origin. They count against
+   * the caps in place of this owner's claims in the database: a claim whose
+   * send has ended (its recording on the way) holds no slot any more.
+   * Without it, every live claim of every process counts.
+   */
+  onWireHere?: ReadonlyMap<string, number>;
 }
 
 /** A due attempt, claimed: everything the pipeline needs to prepare and send it, and to record it without reading its stream. */
@@ -78,31 +86,41 @@ const MAX_ROUNDS = 8;
 const HEADROOM = 16;
 /** Orphans claimed at once at most (each is a drop to record). */
 const MAX_ORPHANS = 256;
+/** Lapsed claims are purged every so many claims, once lapsed this long. */
+const PURGE_EVERY = 200;
+const PURGE_AFTER_MS = 60_000;
 
 /**
- * Claims of due attempts on the delivery queue (the table the queue
- * projection maintains; both live in this package). Inside the caller's write
+ * Claims of due attempts on the delivery queue (the queue is the projection
+ * of the delivery streams; the claims table beside it holds who is sending
+ * what, until when; both live in this package). Inside the caller's write
  * transaction: claims are serialized (SQLite's write lock; on PostgreSQL an
- * advisory lock, plus `FOR UPDATE SKIP LOCKED` past rows a recording holds),
- * the attempts in flight are counted from the live claims of every process,
- * and only what both caps allow is taken, in due order. Times are the
- * database's clock.
+ * advisory lock, so every claim sees the last one's rows, plus `FOR UPDATE
+ * SKIP LOCKED` past queue rows a recording holds), the attempts in flight
+ * are counted from the live claims of every process, and only what both
+ * caps allow is taken, in due order. Times are the database's clock. A
+ * recording releases its claim (the queue projection does it, matching the
+ * token); a lapsed claim is simply replaced by the next one.
  */
 export class DeliveryClaims {
+  private claimsMade = 0;
+
   constructor(private readonly t: TableSet = LIVE_TABLES) {}
 
   async claim(tx: TxSql, request: ClaimRequest): Promise<Claim> {
     const { t } = this;
-    if (request.limit <= 0) return { attempts: [], orphans: [], saturated: false, now: await this.now(tx) };
     if (tx.dialect === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(?)', [CLAIM_LOCK]);
     const now = Number((await tx.get<{ now: number }>(`SELECT ${nowMs(tx.dialect)} AS now`))!.now);
+    const empty: Claim = { attempts: [], orphans: [], saturated: false, now };
+    if (request.limit <= 0) return empty;
 
+    const here = request.onWireHere;
     const inFlight = await tx.all<{ origin: string; n: number }>(
-      `SELECT claim_origin AS origin, COUNT(*) AS n FROM ${t.deliveryQueue}
-       WHERE claim_token IS NOT NULL AND claim_origin IS NOT NULL AND claim_expires_at > ? GROUP BY claim_origin`,
-      [now],
+      `SELECT origin, COUNT(*) AS n FROM ${CLAIMS_TABLE} WHERE expires_at > ? AND origin IS NOT NULL${here ? ' AND owner <> ?' : ''} GROUP BY origin`,
+      here ? [now, request.owner] : [now],
     );
     const perOrigin = new Map(inFlight.map((row) => [row.origin, Number(row.n)]));
+    for (const [origin, n] of here ?? []) perOrigin.set(origin, (perOrigin.get(origin) ?? 0) + n);
     let free = request.globalCap - [...perOrigin.values()].reduce((sum, n) => sum + n, 0);
     const saturated = new Set([...perOrigin].filter(([, n]) => n >= request.perOriginCap).map(([origin]) => origin));
 
@@ -116,8 +134,10 @@ export class DeliveryClaims {
       const rows = await tx.all<CandidateRow>(
         `SELECT q.delivery_id, q.worker_id, q.task_id, q.task_position, q.generation, q.attempt, q.due_at, q.version,
                 w.url, w.origin, w.token, w.signing_secret, w.generation AS webhook_generation
-         FROM ${t.deliveryQueue} q LEFT JOIN ${t.webhooks} w ON w.worker_id = q.worker_id
-         WHERE q.due_at <= ? AND (q.claim_token IS NULL OR q.claim_expires_at <= ?)
+         FROM ${t.deliveryQueue} q
+         LEFT JOIN ${CLAIMS_TABLE} c ON c.delivery_id = q.delivery_id
+         LEFT JOIN ${t.webhooks} w ON w.worker_id = q.worker_id
+         WHERE q.due_at <= ? AND (c.delivery_id IS NULL OR c.expires_at <= ?)
            AND (w.origin IS NULL OR ${notInList(tx.dialect, 'w.origin')})
          ORDER BY q.due_at, q.delivery_id
          LIMIT ?${tx.dialect === 'postgres' ? ' FOR UPDATE OF q SKIP LOCKED' : ''}`,
@@ -157,22 +177,25 @@ export class DeliveryClaims {
           claimToken,
         });
       }
-      // Marked before the next round, so it never sees these rows again.
+      // Written before the next round, so it never sees these rows again.
       if (taken.length > 0) await this.mark(tx, taken, request.owner, now + request.ttlMs);
       if (rows.length < fetch) break; // nothing more is due outside the full origins
     }
+    // Claims of killed processes whose rows went since (a rebuild, a dropped worker) would only pile up.
+    if (++this.claimsMade % PURGE_EVERY === 0) await tx.run(`DELETE FROM ${CLAIMS_TABLE} WHERE expires_at < ?`, [now - PURGE_AFTER_MS]);
     return { attempts, orphans, saturated: leftForWantOfASlot || free <= 0, now };
   }
 
-  /** Writes the claims of a batch in one statement (a JSON list joined in, on both dialects). */
+  /** Writes the claims of a batch in one statement (a JSON list joined in, on both dialects); a lapsed claim is replaced. */
   private async mark(tx: TxSql, taken: readonly { id: string; token: string; origin: string | null }[], owner: string, expiresAt: number): Promise<void> {
     const rows =
       tx.dialect === 'sqlite'
         ? `SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.token') AS token, json_extract(value, '$.origin') AS origin FROM json_each(?)`
         : 'SELECT * FROM json_to_recordset(CAST(? AS json)) AS x(id text, token text, origin text)';
     await tx.run(
-      `UPDATE ${this.t.deliveryQueue} SET claim_token = v.token, claim_origin = v.origin, claim_owner = ?, claim_expires_at = ?
-       FROM (${rows}) AS v WHERE ${this.t.deliveryQueue}.delivery_id = v.id`,
+      `INSERT INTO ${CLAIMS_TABLE} (delivery_id, token, origin, owner, expires_at)
+       SELECT v.id, v.token, v.origin, ?, ? FROM (${rows}) AS v WHERE true
+       ON CONFLICT (delivery_id) DO UPDATE SET token = excluded.token, origin = excluded.origin, owner = excluded.owner, expires_at = excluded.expires_at`,
       [owner, expiresAt, JSON.stringify(taken)],
     );
   }
@@ -180,20 +203,7 @@ export class DeliveryClaims {
   /** Gives claims back unsent (a stop before the send, a send that could not start): the attempts are claimable again at once. */
   async release(sql: Sql, claimTokens: readonly string[]): Promise<void> {
     if (claimTokens.length === 0) return;
-    await sql.run(
-      `UPDATE ${this.t.deliveryQueue} SET claim_token = NULL, claim_owner = NULL, claim_origin = NULL, claim_expires_at = NULL
-       WHERE ${inList(sql.dialect, 'claim_token')}`,
-      [listParam(sql.dialect, claimTokens)],
-    );
-  }
-
-  /**
-   * Removes a claimed row whose delivery stream has already ended (a
-   * recording fenced out by another claim left it behind, and that claim's
-   * holder died): nothing is left to send or to record.
-   */
-  async forgetEnded(tx: TxSql, deliveryId: string, claimToken: string): Promise<void> {
-    await tx.run(`DELETE FROM ${this.t.deliveryQueue} WHERE delivery_id = ? AND claim_token = ?`, [deliveryId, claimToken]);
+    await sql.run(`DELETE FROM ${CLAIMS_TABLE} WHERE ${inList(sql.dialect, 'token')}`, [listParam(sql.dialect, claimTokens)]);
   }
 
   /**
@@ -207,13 +217,12 @@ export class DeliveryClaims {
   async nextWakeAt(sql: Sql, owner: string, after?: number): Promise<number | null> {
     const { t } = this;
     const since = timeOrNow(sql.dialect);
-    const due = await sql.get<{ at: number | null }>(`SELECT MIN(due_at) AS at FROM ${t.deliveryQueue} WHERE due_at > ${since} AND claim_token IS NULL`, [
+    // Only due rows are ever claimed, so a row due later is unclaimed.
+    const due = await sql.get<{ at: number | null }>(`SELECT MIN(due_at) AS at FROM ${t.deliveryQueue} WHERE due_at > ${since}`, [after ?? null]);
+    const lapse = await sql.get<{ at: number | null }>(`SELECT MIN(expires_at) AS at FROM ${CLAIMS_TABLE} WHERE owner <> ? AND expires_at > ${since}`, [
+      owner,
       after ?? null,
     ]);
-    const lapse = await sql.get<{ at: number | null }>(
-      `SELECT MIN(claim_expires_at) AS at FROM ${t.deliveryQueue} WHERE claim_token IS NOT NULL AND claim_owner <> ? AND claim_expires_at > ${since}`,
-      [owner, after ?? null],
-    );
     const times = [due?.at, lapse?.at].filter((at): at is number => at !== null && at !== undefined).map(Number);
     return times.length === 0 ? null : Math.min(...times);
   }

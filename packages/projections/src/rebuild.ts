@@ -2,8 +2,8 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { LOG_START, Leases, describeOwner, processOwnerId, type Database, type EventLog, type LogCursor, type TxSql } from '@handinger-webhooks/event-store';
 import { columnsOf, tableExists } from './catalog.js';
 import { createProjector } from './projector.js';
-import { META_TABLE, READ_MODELS_VERSION, metaTableDdl, readModelDdl } from './schema.js';
-import { ASIDE_TABLES, LIVE_TABLES, VOLATILE_COLUMNS, type TableSet } from './tables.js';
+import { META_TABLE, READ_MODELS_VERSION, claimsTableDdl, metaTableDdl, readModelDdl } from './schema.js';
+import { ASIDE_TABLES, LIVE_TABLES, type TableSet } from './tables.js';
 
 export interface RebuildProgress {
   /** Events projected so far. */
@@ -36,7 +36,7 @@ const LEASE = 'read-models:rebuild';
  */
 const LEASE_TTL_MS = 15_000;
 /** Columns holding secrets: never printed in a difference report. */
-const SECRET_COLUMNS = new Set(['token', 'signing_secret', 'key_hash', 'claim_token']);
+const SECRET_COLUMNS = new Set(['token', 'signing_secret', 'key_hash']);
 /** Events are read this many at a time (memory stays flat), and projected `batchSize` per transaction. */
 const READ_CHUNK = 1_000;
 
@@ -56,8 +56,8 @@ const dropTables = async (tx: TxSql, tables: TableSet): Promise<void> => {
  * writing: the log is followed in batches into an aside set of tables (memory
  * stays flat), then, holding the log's write lock, the last events are caught
  * up and the aside tables replace the live ones in one transaction. A reader
- * sees either the old or the new read models, never a mix. Live claims on the
- * delivery queue are carried over, so deliveries in flight stay claimed. With
+ * sees either the old or the new read models, never a mix. The claims of
+ * deliveries in flight are not read models and stay as they are. With
  * `verify`, the aside tables are compared with the live ones instead.
  */
 export async function rebuildReadModels(db: Database, log: EventLog, options: RebuildOptions = {}): Promise<RebuildResult> {
@@ -75,6 +75,7 @@ export async function rebuildReadModels(db: Database, log: EventLog, options: Re
   await db.transaction(async (tx) => {
     await holdLease(tx);
     await tx.run(metaTableDdl(db.dialect));
+    await tx.run(claimsTableDdl(db.dialect));
     await dropTables(tx, ASIDE_TABLES); // leftovers of a rebuild that was killed
     for (const statement of readModelDdl(db.dialect, ASIDE_TABLES)) await tx.run(statement);
   });
@@ -117,7 +118,6 @@ export async function rebuildReadModels(db: Database, log: EventLog, options: Re
         if (page.caughtUp) break;
       }
       if (options.verify) return firstDifference(tx, LIVE_TABLES, ASIDE_TABLES);
-      await carryOverClaims(tx);
       await dropTables(tx, LIVE_TABLES);
       for (const key of Object.keys(LIVE_TABLES) as (keyof TableSet)[]) await tx.run(`ALTER TABLE ${ASIDE_TABLES[key]} RENAME TO ${LIVE_TABLES[key]}`);
       await tx.run(`INSERT INTO ${META_TABLE} (key, value) VALUES ('version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(READ_MODELS_VERSION)]);
@@ -133,24 +133,11 @@ export async function rebuildReadModels(db: Database, log: EventLog, options: Re
   }
 }
 
-/** Deliveries in flight stay claimed by their senders across the swap (claims are not events: a rebuild cannot derive them). */
-async function carryOverClaims(tx: TxSql): Promise<void> {
-  const live = LIVE_TABLES.deliveryQueue;
-  const aside = ASIDE_TABLES.deliveryQueue;
-  // Read models of an older version may have no claims to carry (their queue had other columns).
-  if (!(await tableExists(tx, live)) || !(await columnsOf(tx, live)).includes('claim_token')) return;
-  await tx.run(
-    `UPDATE ${aside} SET claim_token = l.claim_token, claim_owner = l.claim_owner, claim_origin = l.claim_origin, claim_expires_at = l.claim_expires_at
-     FROM ${live} AS l WHERE ${aside}.delivery_id = l.delivery_id AND ${aside}.attempt = l.attempt AND l.claim_token IS NOT NULL`,
-  );
-}
-
 /** The first row that differs between two table sets, described without secrets; `null` when identical. */
 async function firstDifference(tx: TxSql, live: TableSet, rebuilt: TableSet): Promise<string | null> {
   for (const key of Object.keys(live) as (keyof TableSet)[]) {
     if (!(await tableExists(tx, live[key]))) return `live table ${live[key]} is missing`;
-    const volatile = new Set(VOLATILE_COLUMNS[key] ?? []);
-    const columns = (await columnsOf(tx, rebuilt[key])).filter((column) => !volatile.has(column)).join(', ');
+    const columns = (await columnsOf(tx, rebuilt[key])).join(', ');
     const only = (a: string, b: string) => tx.get<Row>(`SELECT ${columns} FROM ${a} EXCEPT SELECT ${columns} FROM ${b} LIMIT 1`);
     const extra = await only(live[key], rebuilt[key]);
     if (extra) return `${live[key]}: live row ${describe(extra)} is not in the rebuilt read model`;
@@ -170,7 +157,10 @@ const describe = (row: Row): string => JSON.stringify(Object.fromEntries(Object.
  */
 export async function ensureReadModels(db: Database, log: EventLog): Promise<'ready' | 'rebuilt'> {
   for (;;) {
-    await db.transaction((tx) => tx.run(metaTableDdl(db.dialect)));
+    await db.transaction(async (tx) => {
+      await tx.run(metaTableDdl(db.dialect));
+      await tx.run(claimsTableDdl(db.dialect));
+    });
     const version = await db.sql.get<{ value: string }>(`SELECT value FROM ${META_TABLE} WHERE key = 'version'`);
     let complete = true;
     for (const name of Object.values(LIVE_TABLES)) complete &&= await tableExists(db.sql, name);

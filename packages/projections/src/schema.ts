@@ -20,7 +20,7 @@ import type { TableSet } from './tables.js';
  * models are not migrated: they are rebuilt from the log, which is the
  * source of truth (see `ensureReadModels`).
  */
-export const READ_MODELS_VERSION = 3;
+export const READ_MODELS_VERSION = 4;
 
 /** Where the read models' version is kept. */
 export const META_TABLE = 'read_models_meta';
@@ -52,6 +52,28 @@ function types(dialect: SqlDialect): { text: DataType; millis: DataType; int: Da
   return dialect === 'sqlite'
     ? { text: 'text', millis: 'integer', int: 'integer' }
     : { text: sql`text collate "C"`, millis: 'bigint', int: 'integer' };
+}
+
+/**
+ * The live claims of the processes sending due attempts (not a read model:
+ * not derived from the log, never rebuilt). A handful of rows, one per
+ * attempt in flight (and a few lapsed ones of killed processes until
+ * overwritten or purged), keyed by delivery.
+ */
+export const CLAIMS_TABLE = 'delivery_claims';
+
+export function claimsTableDdl(dialect: SqlDialect): string {
+  const { text, millis } = types(dialect);
+  return compilers[dialect]
+    .createTable(CLAIMS_TABLE)
+    .ifNotExists()
+    .addColumn('delivery_id', text, (c) => c.primaryKey())
+    .addColumn('token', text, (c) => c.notNull())
+    .addColumn('origin', text)
+    .addColumn('owner', 'text', (c) => c.notNull())
+    .addColumn('expires_at', millis, (c) => c.notNull())
+    .modifyEnd(dialect === 'sqlite' ? sql`without rowid` : sql``)
+    .compile().sql;
 }
 
 export function metaTableDdl(dialect: SqlDialect): string {
@@ -134,27 +156,22 @@ export function readModelDdl(dialect: SqlDialect, t: TableSet): string[] {
     schema.createIndex(name(t.apiKeys, 'ix_hash')).unique().on(t.apiKeys).column('key_hash'),
 
     // Pending deliveries, one row each with its next attempt: what the delivery
-    // app claims from. A row is a snapshot of its delivery stream (`version`), so
-    // an attempt is decided without reading the stream. `claim_*` is the live
-    // lease of the process sending it (never written by a projection except to
-    // clear it); `claim_origin` counts against the per-origin cap.
+    // app claims from, clustered (on SQLite) by due time, so claiming due work is
+    // a range read and rescheduling moves one row within one B-tree. Every
+    // delivery event carries the due time of the attempt it concerns, so the
+    // projection finds the row by its key. A row is a snapshot of its stream
+    // (`version`): an attempt is decided without reading the stream.
     schema
       .createTable(t.deliveryQueue)
+      .addColumn('due_at', millis, (c) => c.notNull())
       .addColumn('delivery_id', text, (c) => c.notNull())
       .addColumn('worker_id', text, (c) => c.notNull())
       .addColumn('task_id', 'text', (c) => c.notNull())
       .addColumn('task_position', millis, (c) => c.notNull())
       .addColumn('generation', millis, (c) => c.notNull())
       .addColumn('attempt', int, (c) => c.notNull())
-      .addColumn('due_at', millis, (c) => c.notNull())
       .addColumn('version', int, (c) => c.notNull())
-      .addColumn('claim_token', text)
-      .addColumn('claim_owner', 'text')
-      .addColumn('claim_origin', text)
-      .addColumn('claim_expires_at', millis)
-      .addPrimaryKeyConstraint(name(t.deliveryQueue, 'pk'), ['delivery_id']),
-    schema.createIndex(name(t.deliveryQueue, 'ix_due')).on(t.deliveryQueue).columns(['due_at', 'delivery_id']),
-    schema.createIndex(name(t.deliveryQueue, 'ix_claims')).on(t.deliveryQueue).columns(['claim_expires_at']).where(sql.ref('claim_token'), 'is not', null),
-    schema.createIndex(name(t.deliveryQueue, 'ix_worker')).on(t.deliveryQueue).column('worker_id'),
+      .addPrimaryKeyConstraint(name(t.deliveryQueue, 'pk'), ['due_at', 'delivery_id'])
+      .modifyEnd(clustered),
   ].map((statement) => statement.compile().sql);
 }

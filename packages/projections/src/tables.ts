@@ -23,8 +23,3 @@ export const LIVE_TABLES: TableSet = {
 export const ASIDE_TABLES: TableSet = Object.fromEntries(
   Object.entries(LIVE_TABLES).map(([key, name]) => [key, `${name}__rebuild`]),
 ) as unknown as TableSet;
-
-/** Columns that are not a projection of the log (live claims): carried over by a rebuild's swap, left out of `--verify`. */
-export const VOLATILE_COLUMNS: Partial<Record<keyof TableSet, readonly string[]>> = {
-  deliveryQueue: ['claim_token', 'claim_owner', 'claim_origin', 'claim_expires_at'],
-};

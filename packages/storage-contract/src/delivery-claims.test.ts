@@ -136,7 +136,7 @@ describe.each(TEST_BACKENDS)('delivery claims on %s', (backend) => {
     ]);
   });
 
-  it('an attempt recorded under a claim settles its row; under a stale claim it leaves the current holder alone', async () => {
+  it('a recording releases its own claim only: a lapsed process records, the schedule moves on, the current holder keeps its claim', async () => {
     const generation = await webhook(1, 'https://a.example');
     const [deliveryId] = await deliveries(1, generation, 1);
     const stale = (await claim({ ttlMs: 1 })).attempts[0]!;
@@ -146,15 +146,20 @@ describe.each(TEST_BACKENDS)('delivery claims on %s', (backend) => {
       type: 'DeliveryAttempted',
       data: {
         deliveryId: deliveryId!, workerId: workerId(1), attempt: 1, executionId, startedAt: at, durationMs: 1, url: 'https://a.example/hook',
-        requestStatus: 'error', responseStatus: 500, errorMessage: 'HTTP 500', taskId: 'task', taskTitle: null, dueAt: at,
+        requestStatus: 'error', responseStatus: 500, errorMessage: 'HTTP 500', taskId: 'task', taskTitle: null, dueAt: stale.dueAt,
         nextAttemptAt: '2030-01-01T00:00:00.000Z', nextAttempt: 2, result: claimToken === stale.claimToken ? 'retry' : 'superseded',
       },
     });
-    // The lapsed process records first: its execution counts, the row stays with the current claim.
+    const row = () =>
+      s.db.sql.get<{ attempt: number; claim_token: string | null }>(
+        'SELECT q.attempt, c.token AS claim_token FROM delivery_queue q LEFT JOIN delivery_claims c ON c.delivery_id = q.delivery_id WHERE q.delivery_id = ?',
+        [deliveryId!],
+      );
+    // The lapsed process records first: its execution counts and the schedule moves on (the row follows the
+    // stream), but the current holder keeps its claim: it is still sending, and still counts against the caps.
     await append(`delivery-${deliveryId}`, attempted(stale.claimToken, 'whe_1'), { [CLAIM_METADATA]: stale.claimToken });
-    const row = () => s.db.sql.get<{ attempt: number; claim_token: string | null }>('SELECT attempt, claim_token FROM delivery_queue WHERE delivery_id = ?', [deliveryId!]);
-    expect(await row()).toEqual({ attempt: 1, claim_token: current.claimToken });
-    // The current holder records: the row is settled to the stream's state and its claim cleared.
+    expect(await row()).toEqual({ attempt: 2, claim_token: current.claimToken });
+    // The current holder records (superseded: the attempt was recorded already): its claim goes, the schedule stays.
     await append(`delivery-${deliveryId}`, attempted(current.claimToken, 'whe_2'), { [CLAIM_METADATA]: current.claimToken });
     expect(await row()).toEqual({ attempt: 2, claim_token: null });
     expect((await s.readModels.executionsPage(workerId(1), 1)).totalCount).toBe(2);

@@ -32,16 +32,17 @@ export class GroupCommit {
     });
   }
 
+  /**
+   * One batch per turn of the event loop: requests made while a batch runs
+   * (and the callers woken by its commit, several promise hops later) all
+   * join the next batch, which starts on `setImmediate`, once they are queued.
+   */
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0) await this.runBatch(this.queue.splice(0, this.maxBatch));
+      await this.runBatch(this.queue.splice(0, this.maxBatch));
     } finally {
-      this.draining = false;
-      // Requests that arrived after the last check start their own drain.
-      if (this.queue.length > 0) {
-        this.draining = true;
-        setImmediate(() => void this.drain());
-      }
+      this.draining = this.queue.length > 0;
+      if (this.draining) setImmediate(() => void this.drain());
     }
   }
 

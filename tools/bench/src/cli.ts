@@ -101,10 +101,9 @@ async function main(argv: string[]): Promise<number> {
 
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`\n${signal}: stopping child processes and removing temp files\n`);
-    void stopAllChildren().finally(() => {
-      ctx.cleanup();
-      process.exit(130);
-    });
+    void stopAllChildren()
+      .then(() => ctx.cleanup())
+      .finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -135,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
     }
   } finally {
     await stopAllChildren();
-    ctx.cleanup();
+    await ctx.cleanup();
   }
 
   const report: BenchReport = {

@@ -84,13 +84,16 @@ export interface BenchContext {
   log(message: string): void;
   /** Per-run cache shared by scenarios (e.g. the seeded 1M-execution database). */
   shared: Map<string, unknown>;
-  cleanup(): void;
+  /** Runs `fn` when the run ends (servers started for several scenarios). */
+  onCleanup(fn: () => Promise<void> | void): void;
+  cleanup(): Promise<void>;
 }
 
 export function createContext(options: { quick: boolean; sizes: Sizes; profileDir?: string; startupBins?: string[]; verbose?: boolean }): BenchContext {
   const root = mkdtempSync(join(tmpdir(), 'handinger-bench-'));
   const started = performance.now();
   let counter = 0;
+  const cleanups: (() => Promise<void> | void)[] = [];
   if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
   return {
     quick: options.quick,
@@ -107,7 +110,11 @@ export function createContext(options: { quick: boolean; sizes: Sizes; profileDi
       process.stderr.write(`[bench ${seconds}s] ${message}\n`);
     },
     shared: new Map(),
-    cleanup() {
+    onCleanup(fn) {
+      cleanups.push(fn);
+    },
+    async cleanup() {
+      for (const fn of cleanups.splice(0).reverse()) await Promise.resolve(fn()).catch(() => undefined);
       if (existsSync(root)) rmSync(root, { recursive: true, force: true });
     },
   };

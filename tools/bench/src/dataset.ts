@@ -1,5 +1,6 @@
 import { createIdGenerator, streams, workerId as makeWorkerId, type DeliveryAttempted, type WorkerCreated } from '@handinger-webhooks/contracts';
-import { EventStore, migrateEventStore, openDatabase } from '@handinger-webhooks/event-store';
+import { EVENT_STORE_MIGRATIONS, EventLog } from '@handinger-webhooks/event-store';
+import { openSqliteDatabase } from '@handinger-webhooks/storage-sqlite';
 import { rebuildReadModels } from '@handinger-webhooks/projections';
 import { join } from 'node:path';
 import type { BenchContext } from './context.js';
@@ -30,7 +31,7 @@ const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const TITLES = ['Nightly report', 'Summarize inbox', null, 'Scrape pricing page', null];
 
 /**
- * Writes the log through the real `EventStore.append` (so the rows are exactly
+ * Writes the log through the real `EventLog.append` (so the rows are exactly
  * what the product writes), in transactions of `chunk` appends and without
  * inline projections, then builds the read models with the real projector via
  * `rebuildReadModels` (the same code the inline path runs, SPEC §6). The
@@ -46,10 +47,10 @@ export async function seedDataset(
   options: { executions: number; targetExecutions: number; otherWorkers: number; log?: (m: string) => void; chunk?: number },
 ): Promise<Dataset> {
   const dbPath = join(dir, 'dataset.db');
-  const db = openDatabase(dbPath);
+  const db = openSqliteDatabase(dbPath);
   try {
-    await migrateEventStore(db);
-    const store = new EventStore(db, { now: () => new Date(T0) });
+    await db.migrate('event-store', EVENT_STORE_MIGRATIONS);
+    const log = new EventLog(db, { now: () => new Date(T0) });
     let clockMs = T0;
     const ids = createIdGenerator(() => clockMs);
     const targetWorkerId = makeWorkerId(BOOTSTRAP_ORG, ids.ulid());
@@ -58,7 +59,7 @@ export async function seedDataset(
     const every = Math.max(1, Math.round(options.executions / options.targetExecutions));
     const started = performance.now();
 
-    store.transaction(() => {
+    await db.transaction(async (tx) => {
       for (const workerId of workerIds) {
         const organizationId = workerId === targetWorkerId ? BOOTSTRAP_ORG : 'org_bench';
         const event: WorkerCreated = {
@@ -74,7 +75,7 @@ export async function seedDataset(
             createdAt: new Date(T0).toISOString(),
           },
         };
-        store.append(streams.worker(workerId), [event], 0);
+        await log.append(tx, streams.worker(workerId), [event], 0, { versionIsKnown: true });
       }
     });
 
@@ -83,7 +84,7 @@ export async function seedDataset(
     let other = 0;
     for (let from = 0; from < options.executions; from += chunk) {
       const to = Math.min(options.executions, from + chunk);
-      store.transaction(() => {
+      await db.transaction(async (tx) => {
         for (let i = from; i < to; i++) {
           const isTarget = i % every === 0 && target < options.targetExecutions;
           const workerId = isTarget ? targetWorkerId : others[other++ % others.length]!;
@@ -110,9 +111,10 @@ export async function seedDataset(
               taskTitle: TITLES[i % TITLES.length]!,
               dueAt: startedAt,
               nextAttemptAt: null,
+              result: failed ? 'exhausted' : 'delivered',
             },
           };
-          store.append(streams.delivery(`msg_${ulid}`), [event], 'any');
+          await log.append(tx, streams.delivery(`msg_${ulid}`), [event], 0, { versionIsKnown: true });
         }
       });
       if (to % 200_000 === 0) options.log?.(`seeded ${to}/${options.executions} executions`);
@@ -122,9 +124,9 @@ export async function seedDataset(
     }
     const seedLogMs = performance.now() - started;
     const rebuildStarted = performance.now();
-    const result = await rebuildReadModels(db);
+    const result = await rebuildReadModels(db, log);
     const seedReadModelsMs = performance.now() - rebuildStarted;
-    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.writer.pragma('wal_checkpoint(TRUNCATE)');
     return {
       dbPath,
       targetWorkerId,
@@ -136,7 +138,7 @@ export async function seedDataset(
       seedReadModelsMs,
     };
   } finally {
-    db.close();
+    await db.close();
   }
 }
 

@@ -189,7 +189,10 @@ export async function queueRows(app: Application): Promise<QueueRow[]> {
     claim_token: string | null;
     claim_owner: string | null;
     claim_expires_at: number | null;
-  }>(`SELECT delivery_id, attempt, due_at, claim_token, claim_owner, claim_expires_at FROM ${LIVE_TABLES.deliveryQueue} ORDER BY due_at, delivery_id`);
+  }>(
+    `SELECT q.delivery_id, q.attempt, q.due_at, c.token AS claim_token, c.owner AS claim_owner, c.expires_at AS claim_expires_at
+     FROM ${LIVE_TABLES.deliveryQueue} q LEFT JOIN delivery_claims c ON c.delivery_id = q.delivery_id ORDER BY q.due_at, q.delivery_id`,
+  );
   return rows.map((row) => ({
     deliveryId: row.delivery_id,
     attempt: Number(row.attempt),
@@ -207,9 +210,9 @@ export function deliveryStream(app: Application, deliveryId: string): Promise<Re
 
 /**
  * The same application (database, log, read models) as a delivery service
- * sees it, with two seams for tests of several processes: its claim stage
- * is observable, and its record stage can be held. Nothing is faked: every
- * claim and recording runs for real, on the real database.
+ * sees it, with seams for tests of several processes: its claims are
+ * observable, and its look for the next due time can be slowed. Nothing is
+ * faked: every claim runs for real, on the real database.
  */
 export interface ObservedApp {
   app: Application;
@@ -219,8 +222,6 @@ export interface ObservedApp {
    * `predicate`; only claims made after the call count.
    */
   nextClaim(predicate?: (claim: Claim) => boolean, timeoutMs?: number): Promise<Claim>;
-  /** Holds every recording of sends (they wait, then go through unchanged) until `release()`. */
-  holdRecordings(): { release(): void; waiting(): number };
   /** Makes every look for the next due time (after an empty claim) start `ms` late, as on a busy machine. */
   slowLookAhead(ms: number): void;
 }
@@ -238,18 +239,8 @@ export function observe(app: Application): ObservedApp {
     if (lookAheadDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, lookAheadDelayMs));
     return app.claims.nextWakeAt(sql, owner, after);
   };
-  let hold: Promise<void> | null = null;
-  let waiting = 0;
-  const commands = Object.create(app.commands) as Application['commands'];
-  commands.recordAttempts = async (sends) => {
-    while (hold !== null) {
-      waiting++;
-      await hold.finally(() => waiting--);
-    }
-    return app.commands.recordAttempts(sends);
-  };
   return {
-    app: { ...app, claims, commands },
+    app: { ...app, claims },
     nextClaim(predicate = () => true, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -264,18 +255,6 @@ export function observe(app: Application): ObservedApp {
         };
         listeners.add(listener);
       });
-    },
-    holdRecordings() {
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      hold = gate;
-      return {
-        release() {
-          if (hold === gate) hold = null;
-          release();
-        },
-        waiting: () => waiting,
-      };
     },
     slowLookAhead(ms) {
       lookAheadDelayMs = ms;

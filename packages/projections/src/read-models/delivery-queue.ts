@@ -1,6 +1,7 @@
 import type { DomainEvent } from '@handinger-webhooks/contracts';
 import type { RecordedEvent, TxSql } from '@handinger-webhooks/event-store';
-import type { TableSet } from '../tables.js';
+import { CLAIMS_TABLE } from '../schema.js';
+import { LIVE_TABLES, type TableSet } from '../tables.js';
 import type { Projection } from './projection.js';
 
 /** Raised after a commit that put work in the queue: the delivery loop looks at once (other processes poll, or hear it through NOTIFY). */
@@ -16,51 +17,55 @@ const claimOf = (event: RecordedEvent): string | null => {
 
 /**
  * The pending deliveries, one row each holding its next attempt: the
- * projection of the delivery streams (this file) plus the live claims of
- * the processes sending them (`delivery-claims.ts`, same table, same
- * package). Every delivery event carries enough to find and rewrite its row.
+ * projection of the delivery streams. Each delivery event carries the due
+ * time of the attempt it concerns, so its row is found by key (due_at,
+ * delivery_id) and rescheduling moves it within one B-tree. The row always
+ * follows its stream, so a rebuild gives exactly the live table.
  *
- * The fence: an event recorded under a claim (its metadata names the claim
- * token) rewrites the row only if the row is unclaimed or held by that very
- * claim. A process whose lease lapsed, and whose attempt another process
- * has claimed meanwhile, still records its execution but leaves the row to
- * the current holder, which settles it to the stream's state when it
- * records. A rebuild starts with no claims, so it always applies.
+ * The fence is on the claim, not the schedule: an event recorded under a
+ * claim (its metadata names the claim token) releases that claim only. A
+ * process whose claim lapsed, and whose attempt another process has claimed
+ * meanwhile, records its execution, and the stream's schedule moves on, but
+ * the other process keeps its claim (it is still sending) until it records
+ * or its claim lapses in turn.
  */
 export function deliveryQueueProjector(t: TableSet): Projection {
-  const schedule = `INSERT INTO ${t.deliveryQueue} (delivery_id, worker_id, task_id, task_position, generation, attempt, due_at, version)
-     VALUES (?, ?, ?, ?, ?, 1, ?, ?)`;
-  const fence = '(CAST(? AS text) IS NULL OR claim_token IS NULL OR claim_token = ?)';
-  const settle = `UPDATE ${t.deliveryQueue}
-     SET attempt = ?, due_at = ?, version = ?, claim_token = NULL, claim_owner = NULL, claim_origin = NULL, claim_expires_at = NULL
-     WHERE delivery_id = ? AND ${fence}`;
-  const finish = `DELETE FROM ${t.deliveryQueue} WHERE delivery_id = ? AND ${fence}`;
+  const schedule = `INSERT INTO ${t.deliveryQueue} (due_at, delivery_id, worker_id, task_id, task_position, generation, attempt, version)
+     VALUES (?, ?, ?, ?, ?, ?, 1, ?)`;
+  const reschedule = `UPDATE ${t.deliveryQueue} SET due_at = ?, attempt = ?, version = ? WHERE due_at = ? AND delivery_id = ?`;
+  const finish = `DELETE FROM ${t.deliveryQueue} WHERE due_at = ? AND delivery_id = ?`;
+  const release = `DELETE FROM ${CLAIMS_TABLE} WHERE delivery_id = ? AND token = ?`;
+  // Claims are live state, not projections: projecting into a rebuild's aside tables leaves them alone.
+  const live = t === LIVE_TABLES;
 
   return {
     handles: ['DeliveryScheduled', 'DeliveryAttempted', 'DeliveryDropped'],
     async project(tx: TxSql, event: RecordedEvent<DomainEvent>): Promise<void> {
-      const claim = claimOf(event);
       switch (event.type) {
         case 'DeliveryScheduled': {
           const d = event.data;
-          await tx.run(schedule, [d.deliveryId, d.workerId, d.taskId, d.taskPosition ?? 0, d.webhookGeneration, Date.parse(d.dueAt), event.streamPosition]);
+          await tx.run(schedule, [Date.parse(d.dueAt), d.deliveryId, d.workerId, d.taskId, d.taskPosition ?? 0, d.webhookGeneration, event.streamPosition]);
           tx.signalAfterCommit(DELIVERY_WORK_SIGNAL);
           break;
         }
         case 'DeliveryAttempted': {
           const d = event.data;
+          // A superseded send changed nothing of the schedule: the attempt it repeated already moved the row.
+          if (d.result === 'superseded') break;
           if (d.nextAttemptAt === null) {
-            await tx.run(finish, [d.deliveryId, claim, claim]);
+            await tx.run(finish, [Date.parse(d.dueAt), d.deliveryId]);
           } else {
-            await tx.run(settle, [d.nextAttempt ?? d.attempt + 1, Date.parse(d.nextAttemptAt), event.streamPosition, d.deliveryId, claim, claim]);
+            await tx.run(reschedule, [Date.parse(d.nextAttemptAt), d.nextAttempt ?? d.attempt + 1, event.streamPosition, Date.parse(d.dueAt), d.deliveryId]);
             tx.signalAfterCommit(DELIVERY_WORK_SIGNAL);
           }
           break;
         }
         case 'DeliveryDropped':
-          await tx.run(finish, [event.data.deliveryId, claim, claim]);
+          await tx.run(finish, [Date.parse(event.data.dueAt), event.data.deliveryId]);
           break;
       }
+      const claim = claimOf(event);
+      if (claim !== null && live) await tx.run(release, [(event.data as { deliveryId: string }).deliveryId, claim]);
     },
   };
 }

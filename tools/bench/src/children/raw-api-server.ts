@@ -8,7 +8,7 @@
  *   node raw-api-server.js DB_PATH   → sends { type: 'ready', port }
  */
 import { createServer } from 'node:http';
-import { openDatabase } from '@handinger-webhooks/event-store';
+import { openSqliteDatabase } from '@handinger-webhooks/storage-sqlite';
 import { ReadModels } from '@handinger-webhooks/projections';
 import { exitWithParent, send } from './child.js';
 
@@ -18,10 +18,10 @@ if (!dbPath) {
   process.stderr.write('usage: raw-api-server.js DB_PATH\n');
   process.exit(2);
 }
-const readModels = new ReadModels(openDatabase(dbPath));
+const readModels = new ReadModels(openSqliteDatabase(dbPath).sql);
 const ROUTE = /^\/api\/workers\/([^/]+)\/webhook\/executions$/;
 
-const server = createServer((req, res) => {
+const server = createServer(async (req, res) => {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const match = ROUTE.exec(q < 0 ? url : url.slice(0, q));
@@ -31,7 +31,7 @@ const server = createServer((req, res) => {
     res.end('{"code":"BAD_REQUEST","message":"bad request"}');
     return;
   }
-  const body = JSON.stringify(readModels.executionsPage(decodeURIComponent(match[1]!), page));
+  const body = JSON.stringify(await readModels.executionsPage(decodeURIComponent(match[1]!), page));
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 });

@@ -11,7 +11,8 @@
  *
  * Reports `{ type: 'result', ms, events, peakRssMb }` over IPC, then exits.
  */
-import { openDatabase } from '@handinger-webhooks/event-store';
+import { EventLog } from '@handinger-webhooks/event-store';
+import { openSqliteDatabase } from '@handinger-webhooks/storage-sqlite';
 import { LIVE_TABLES, readModelDdl, rebuildReadModels, type TableSet } from '@handinger-webhooks/projections';
 import { exitWithParent, ownPeakRssMb, send } from './child.js';
 
@@ -20,13 +21,13 @@ const BATCH = 10_000;
 const CEILING_TABLES = Object.fromEntries(Object.entries(LIVE_TABLES).map(([key, name]) => [key, `${name}__ceiling`])) as unknown as TableSet;
 
 async function product(dbPath: string): Promise<{ ms: number; events: number }> {
-  const db = openDatabase(dbPath);
+  const db = openSqliteDatabase(dbPath);
   try {
     const started = performance.now();
-    const result = await rebuildReadModels(db);
+    const result = await rebuildReadModels(db, new EventLog(db));
     return { ms: performance.now() - started, events: result.events };
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -44,8 +45,9 @@ type AttemptData = {
   url: string;
 };
 
-function ceiling(dbPath: string): { ms: number; events: number } {
-  const db = openDatabase(dbPath);
+async function ceiling(dbPath: string): Promise<{ ms: number; events: number }> {
+  const database = openSqliteDatabase(dbPath);
+  const db = database.writer;
   const drop = () => {
     for (const name of Object.values(CEILING_TABLES)) db.exec(`DROP TABLE IF EXISTS ${name}`);
   };
@@ -53,7 +55,7 @@ function ceiling(dbPath: string): { ms: number; events: number } {
     drop();
     const started = performance.now();
     db.transaction(() => {
-      for (const statement of readModelDdl(CEILING_TABLES)) db.exec(statement);
+      for (const statement of readModelDdl('sqlite', CEILING_TABLES)) db.exec(statement);
     })();
     const read = db.prepare('SELECT global_position, type, data FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?').raw();
     const insertWorker = db.prepare(
@@ -92,7 +94,7 @@ function ceiling(dbPath: string): { ms: number; events: number } {
     return { ms, events };
   } finally {
     drop();
-    db.close();
+    await database.close();
   }
 }
 
@@ -102,6 +104,6 @@ if ((mode !== 'product' && mode !== 'ceiling') || !dbPath) {
   process.stderr.write('usage: rebuild-side.js product|ceiling DB_PATH\n');
   process.exit(2);
 }
-const outcome = mode === 'product' ? await product(dbPath) : ceiling(dbPath);
+const outcome = mode === 'product' ? await product(dbPath) : await ceiling(dbPath);
 await send({ type: 'result', ...outcome, peakRssMb: ownPeakRssMb() });
 process.exit(0);

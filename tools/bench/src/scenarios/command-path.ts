@@ -1,7 +1,11 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openApplication, type Application, type Commands } from '@handinger-webhooks/commands';
+import { openApplication, openStorage, type Application, type AttemptOutcomeRecord } from '@handinger-webhooks/commands';
 import { createIdGenerator } from '@handinger-webhooks/contracts';
+import { EVENT_STORE_MIGRATIONS, EventLog } from '@handinger-webhooks/event-store';
+import { ensureReadModels, type ClaimedAttempt } from '@handinger-webhooks/projections';
+import { benchPostgres, postgresUnavailable } from '../bench-postgres.js';
+import { rawPgCommands } from '../ceilings/raw-pg.js';
 import { openCeilingDatabase, rawRecordDeliveries, rawSetWebhooks } from '../ceilings/raw-sqlite.js';
 import type { BenchContext } from '../context.js';
 import { makeRow, type ScenarioResult } from '../result.js';
@@ -10,67 +14,97 @@ import { latencySummary, perSecond } from '../stats.js';
 
 const ids = createIdGenerator();
 
-type RecordDeliveryInput = Parameters<Commands['recordDelivery']>[0];
-
 const OWNER = { organizationId: 'org_bench', userId: 'user_bench' };
 const RECEIVER_URL = 'https://hooks.example.com/handinger/bench';
 /** The product default (SPEC §5); it only matters for failed attempts, and these succeed. */
 const RETRY_SCHEDULE_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+/** The product's pool size on PostgreSQL, given to the raw side too. */
+const PG_POOL = 10;
+const BENCH_SECRET_KEY = Buffer.alloc(32, 0x42).toString('base64');
+
+type Backend = 'sqlite' | 'postgres';
+
+/** A fresh database of one backend for one side of one repetition. */
+interface BenchDb {
+  location: string;
+  drop(): Promise<void>;
+}
+
+async function freshDb(ctx: BenchContext, backend: Backend, name: string): Promise<BenchDb> {
+  if (backend === 'sqlite') {
+    const dir = ctx.tempDir(name);
+    return { location: join(dir, 'bench.db'), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const server = await benchPostgres(ctx);
+  const database = `bench_${ids.ulid().toLowerCase()}`;
+  const location = await server.createDatabase(database);
+  return { location, drop: () => server.dropDatabase(database) };
+}
 
 /** A command workload: prepared outside the clock, then `count` commands timed by `callers` concurrent callers. */
 interface Workload {
   name: string;
   /** Builds the product side's state (outside the clock) and returns the timed body. */
   prepareProduct(app: Application, count: number): Promise<(i: number) => Promise<unknown>>;
-  /** The raw ceiling for `count` commands on a fresh database; returns elapsed ms. */
-  runCeiling(dir: string, count: number): Promise<number>;
+  /** The raw ceiling for `count` commands on a fresh database with the product's schema; returns elapsed ms. */
+  runCeiling(db: BenchDb, backend: Backend, count: number, callers: number): Promise<number>;
 }
 
-/** RecordDelivery of the first attempt of deliveries scheduled beforehand (the delivery app's hot write). */
+const rawExecution = (workerId: string) => (i: number) => {
+  const ulid = ids.ulid();
+  return { deliveryId: `msg_${ulid}`, executionId: `whe_${ulid}`, workerId, url: RECEIVER_URL, origin: new URL(RECEIVER_URL).origin, taskId: `task_${i}` };
+};
+
+/**
+ * RecordDelivery of the first attempt of notifications opened and claimed
+ * beforehand (the delivery app's hot write): the attempt's event, its
+ * execution row, and the queue row it settles, decided from the claim's
+ * snapshot (`Commands.recordAttempts` with one send).
+ */
 const recordDelivery: Workload = {
   name: 'RecordDelivery',
   async prepareProduct(app, count) {
     const worker = await app.commands.createWorker(OWNER, { title: 'bench' });
-    const deliveryIds: string[] = [];
+    await app.commands.setWebhook(worker.id, RECEIVER_URL);
     for (let from = 0; from < count; from += 500) {
-      const chunk = Array.from({ length: Math.min(500, count - from) }, (_, k) =>
-        app.commands.scheduleDelivery({ workerId: worker.id, taskId: `task_${from + k}`, webhookGeneration: 1 }),
+      await Promise.all(
+        Array.from({ length: Math.min(500, count - from) }, (_, k) => app.commands.recordTaskCompletion({ taskId: `task_${ids.ulid()}_${from + k}`, workerId: worker.id, status: 'completed' })),
       );
-      deliveryIds.push(...(await Promise.all(chunk)));
+    }
+    const claims: ClaimedAttempt[] = [];
+    while (claims.length < count) {
+      const claim = await app.database.transaction((tx) => app.claims.claim(tx, { owner: 'bench', ttlMs: 3_600_000, globalCap: count, perOriginCap: count, limit: 5_000 }));
+      if (claim.attempts.length === 0) throw new Error(`only ${claims.length} of ${count} deliveries could be claimed`);
+      claims.push(...claim.attempts);
     }
     return (i) => {
-      const now = new Date().toISOString();
-      const attempt: RecordDeliveryInput = {
-        deliveryId: deliveryIds[i]!,
-        attempt: 1,
+      const send: AttemptOutcomeRecord = {
+        claim: claims[i]!,
         executionId: `whe_${ids.ulid()}`,
-        startedAt: now,
+        startedAt: new Date().toISOString(),
         durationMs: 12,
         url: RECEIVER_URL,
         responseStatus: 200,
         transportError: null,
-        taskId: `task_${i}`,
         taskTitle: null,
         retryScheduleMs: RETRY_SCHEDULE_MS,
       };
-      return app.commands.recordDelivery(attempt);
+      return app.commands.recordAttempts([send]);
     };
   },
-  async runCeiling(dir, count) {
-    const db = await openCeilingDatabase(join(dir, 'ceiling.db'));
+  async runCeiling(db, backend, count, callers) {
+    const workerId = `t_org_bench_w_${ids.ulid()}`;
+    if (backend === 'postgres') return rawPgCommands(db.location, { count, callers, poolSize: PG_POOL, kind: 'record', row: rawExecution(workerId) });
+    const database = await openCeilingDatabase(db.location);
     try {
-      const workerId = `t_org_bench_w_${ids.ulid()}`;
-      return rawRecordDeliveries(db, count, (i) => {
-        const ulid = ids.ulid();
-        return { deliveryId: `msg_${ulid}`, executionId: `whe_${ulid}`, workerId, url: RECEIVER_URL, taskId: `task_${i}` };
-      });
+      return rawRecordDeliveries(database.writer, count, rawExecution(workerId));
     } finally {
-      db.close();
+      await database.close();
     }
   },
 };
 
-/** SetWebhook on workers created beforehand: first configuration (fresh secrets, a WebhookConfigured event). */
+/** SetWebhook on workers created beforehand: first configuration (fresh sealed secrets, a WebhookConfigured event). */
 const setWebhook: Workload = {
   name: 'SetWebhook',
   async prepareProduct(app, count) {
@@ -81,24 +115,22 @@ const setWebhook: Workload = {
     }
     return (i) => app.commands.setWebhook(workerIds[i]!, `https://receiver-${i % 10}.example.com/hooks/${i}`);
   },
-  async runCeiling(dir, count) {
-    const db = await openCeilingDatabase(join(dir, 'ceiling.db'));
+  async runCeiling(db, backend, count, callers) {
+    const row = (i: number) => ({ ...rawExecution(`t_org_bench_w_${ids.ulid()}`)(i), url: `https://receiver-${i % 10}.example.com/hooks/${i}`, origin: `https://receiver-${i % 10}.example.com` });
+    if (backend === 'postgres') return rawPgCommands(db.location, { count, callers, poolSize: PG_POOL, kind: 'webhook', row });
+    const database = await openCeilingDatabase(db.location);
     try {
-      return rawSetWebhooks(db, count, (i) => ({
-        workerId: `t_org_bench_w_${ids.ulid()}`,
-        url: `https://receiver-${i % 10}.example.com/hooks/${i}`,
-        origin: `https://receiver-${i % 10}.example.com`,
-      }));
+      return rawSetWebhooks(database.writer, count, row);
     } finally {
-      db.close();
+      await database.close();
     }
   },
 };
 
 /** Times `count` commands issued by `callers` concurrent callers (each awaits its previous command). */
-async function runProduct(ctx: BenchContext, workload: Workload, count: number, callers: number): Promise<{ ms: number; latencies: Float64Array }> {
-  const dir = ctx.tempDir(`product-${workload.name}`);
-  const app = await openApplication({ dbPath: join(dir, 'product.db') });
+async function runProduct(ctx: BenchContext, backend: Backend, workload: Workload, count: number, callers: number): Promise<{ ms: number; latencies: Float64Array }> {
+  const db = await freshDb(ctx, backend, `product-${workload.name}`);
+  const app = await openApplication({ db: db.location, secretKey: BENCH_SECRET_KEY });
   try {
     const command = await workload.prepareProduct(app, count);
     const latencies = new Float64Array(count);
@@ -114,52 +146,57 @@ async function runProduct(ctx: BenchContext, workload: Workload, count: number, 
     await Promise.all(Array.from({ length: callers }, caller));
     return { ms: performance.now() - started, latencies };
   } finally {
-    app.close();
-    rmSync(dir, { recursive: true, force: true });
+    await app.close();
+    await db.drop();
   }
 }
 
-async function runCeiling(ctx: BenchContext, workload: Workload, count: number): Promise<number> {
-  const dir = ctx.tempDir(`ceiling-${workload.name}`);
+async function runCeiling(ctx: BenchContext, backend: Backend, workload: Workload, count: number, callers: number): Promise<number> {
+  const db = await freshDb(ctx, backend, `ceiling-${workload.name}`);
   try {
-    return await workload.runCeiling(dir, count);
+    if (backend === 'postgres') {
+      // The product's schema, made by the product's own migrations and DDL.
+      const database = await openStorage(db.location);
+      await database.migrate('event-store', EVENT_STORE_MIGRATIONS);
+      await ensureReadModels(database, new EventLog(database));
+      await database.close();
+    }
+    return await workload.runCeiling(db, backend, count, callers);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await db.drop();
   }
 }
 
 /**
- * Scenarios 1 and 2 of issue 6: the command path through decider + event
- * store + inline projections, one command per transaction (one caller
- * awaiting each command) and with 64 concurrent callers (group commit),
- * against raw better-sqlite3 doing one event insert + one read-model upsert
- * per transaction. Each repetition uses fresh database files for both sides.
+ * The command path through decider + event log + inline projections, on
+ * SQLite (one caller awaiting each command; 64 callers, group commit) and on
+ * PostgreSQL (one caller; 16 callers over the product's 10-connection pool),
+ * each against a raw driver doing one event insert + one read-model upsert
+ * per transaction on the same schema (raw better-sqlite3; raw `pg` with the
+ * same pool size and callers). Fresh databases per repetition and side.
  */
 export async function commandPathScenario(ctx: BenchContext): Promise<ScenarioResult[]> {
   const { reps, sequentialCommands, concurrentCommands, concurrentCallers } = ctx.sizes;
   const sequential: ScenarioResult = { id: 'command-path', title: 'command path', rows: [], details: {}, notes: [], durationMs: 0 };
-  const concurrent: ScenarioResult = {
-    id: 'command-path-concurrent',
-    title: 'command path under concurrency',
-    rows: [],
-    details: {},
-    notes: [],
-    durationMs: 0,
-  };
+  const concurrent: ScenarioResult = { id: 'command-path-concurrent', title: 'command path under concurrency', rows: [], details: {}, notes: [], durationMs: 0 };
+  const postgres: ScenarioResult = { id: 'command-path-postgres', title: 'command path on PostgreSQL', rows: [], details: {}, notes: [], durationMs: 0 };
+  const pgSkip = await postgresUnavailable(ctx);
+  if (pgSkip) postgres.skipped = pgSkip;
+
   for (const workload of [recordDelivery, setWebhook]) {
     // Warm the JIT of both sides once, unrecorded.
-    await runProduct(ctx, workload, 300, 1);
-    await runProduct(ctx, workload, 300, concurrentCallers);
-    await runCeiling(ctx, workload, 300);
+    await runProduct(ctx, 'sqlite', workload, 300, 1);
+    await runProduct(ctx, 'sqlite', workload, 300, concurrentCallers);
+    await runCeiling(ctx, 'sqlite', workload, 300, 1);
 
     let started = performance.now();
     const seq = await interleave({
       reps,
       label: `${workload.name} sequential`,
       log: ctx.log,
-      ceiling: async () => ({ perSecond: perSecond(sequentialCommands, await runCeiling(ctx, workload, sequentialCommands)) }),
+      ceiling: async () => ({ perSecond: perSecond(sequentialCommands, await runCeiling(ctx, 'sqlite', workload, sequentialCommands, 1)) }),
       product: async () => {
-        const { ms, latencies } = await runProduct(ctx, workload, sequentialCommands, 1);
+        const { ms, latencies } = await runProduct(ctx, 'sqlite', workload, sequentialCommands, 1);
         return { perSecond: perSecond(sequentialCommands, ms), p50ms: latencySummary(latencies).p50 };
       },
     });
@@ -182,9 +219,9 @@ export async function commandPathScenario(ctx: BenchContext): Promise<ScenarioRe
       reps,
       label: `${workload.name} ${concurrentCallers} callers`,
       log: ctx.log,
-      ceiling: async () => ({ perSecond: perSecond(concurrentCommands, await runCeiling(ctx, workload, concurrentCommands)) }),
+      ceiling: async () => ({ perSecond: perSecond(concurrentCommands, await runCeiling(ctx, 'sqlite', workload, concurrentCommands, 1)) }),
       product: async () => {
-        const { ms, latencies } = await runProduct(ctx, workload, concurrentCommands, concurrentCallers);
+        const { ms, latencies } = await runProduct(ctx, 'sqlite', workload, concurrentCommands, concurrentCallers);
         const l = latencySummary(latencies);
         return { perSecond: perSecond(concurrentCommands, ms), p50ms: l.p50, p99ms: l.p99 };
       },
@@ -207,10 +244,40 @@ export async function commandPathScenario(ctx: BenchContext): Promise<ScenarioRe
       productAckLatencyP50ms: pick(conc.product, 'p50ms'),
       productAckLatencyP99ms: pick(conc.product, 'p99ms'),
     };
+
+    if (pgSkip) continue;
+    started = performance.now();
+    const pgCount = Math.max(200, Math.round(sequentialCommands / 5));
+    await runProduct(ctx, 'postgres', workload, 200, 1);
+    await runCeiling(ctx, 'postgres', workload, 200, 1);
+    for (const callers of [1, 16]) {
+      const count = callers === 1 ? pgCount : pgCount * 2;
+      const runs = await interleave({
+        reps,
+        label: `${workload.name} postgres ${callers} callers`,
+        log: ctx.log,
+        ceiling: async () => ({ perSecond: perSecond(count, await runCeiling(ctx, 'postgres', workload, count, callers)) }),
+        product: async () => ({ perSecond: perSecond(count, (await runProduct(ctx, 'postgres', workload, count, callers)).ms) }),
+      });
+      postgres.rows.push(
+        makeRow({
+          scenario: postgres.title,
+          case: `${workload.name}, ${callers} caller${callers > 1 ? `s, pool of ${PG_POOL}` : ''}, vs raw pg (same statements, same pool and callers)`,
+          unit: 'commands/s',
+          higherIsBetter: true,
+          product: pick(runs.product, 'perSecond'),
+          ceiling: pick(runs.ceiling, 'perSecond'),
+        }),
+      );
+    }
+    postgres.durationMs += performance.now() - started;
   }
   sequential.notes.push(
-    'Product: openApplication() commands, each awaited before the next (GroupCommit then holds one command per transaction). Ceiling: raw prepared BEGIN IMMEDIATE / INSERT event / INSERT OR REPLACE read-model row / COMMIT on the same schema and pragmas. Fresh database files per repetition and side.',
+    'Product: openApplication() commands, each awaited before the next (group commit then holds one command per transaction). Ceiling: raw prepared BEGIN IMMEDIATE / INSERT event / INSERT OR REPLACE read-model row / COMMIT on the same schema and pragmas (the product driver\'s writer connection). Fresh database files per repetition and side.',
   );
   concurrent.notes.push('Each caller awaits its own command before issuing the next; every caller is acknowledged only after the shared COMMIT.');
-  return [sequential, concurrent];
+  postgres.notes.push(
+    'PostgreSQL 15 on a Unix socket with durability on (fsync, synchronous_commit). Product: openApplication() on a fresh database per repetition; ceiling: raw pg, named statements, BEGIN / INSERT event / upsert read-model row / COMMIT, same pool size and callers. Reported, no target (issue: next to a raw pg ceiling).',
+  );
+  return [sequential, concurrent, postgres];
 }

@@ -3,8 +3,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openApplication } from '@handinger-webhooks/commands';
 import { createIdGenerator } from '@handinger-webhooks/contracts';
-import { openDatabase } from '@handinger-webhooks/event-store';
 import { ReadModels } from '@handinger-webhooks/projections';
+import { openSqliteDatabase } from '@handinger-webhooks/storage-sqlite';
 import { rawPostAll } from '../ceilings/raw-undici.js';
 import type { BenchContext } from '../context.js';
 import { BOOTSTRAP_ORG, BOOTSTRAP_USER } from '../dataset.js';
@@ -56,7 +56,7 @@ async function productRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl:
   const dir = ctx.tempDir(`delivery-product-${ingestion}`);
   const dbPath = join(dir, 'delivery.db');
   const serviceKey = `hwk_bench_service_${randomBytes(24).toString('base64url')}`;
-  const app = await openApplication({ dbPath });
+  const app = await openApplication({ db: dbPath });
   let workerId: string;
   try {
     await app.commands.issueApiKey({ role: 'service', organizationId: null, userId: null, name: 'bench task runner', key: serviceKey });
@@ -64,17 +64,17 @@ async function productRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl:
     workerId = worker.id;
     await app.commands.setWebhook(workerId, `${receiverUrl}/hook`);
   } catch (error) {
-    app.close();
+    await app.close();
     throw error;
   }
-  if (ingestion === 'api') app.close();
+  if (ingestion === 'api') await app.close();
 
   const server = await startServer(ctx, { dbPath, name: `delivery-server-${ingestion}`, env: { HANDINGER_DELIVERY_ORIGIN_CONCURRENCY: String(concurrency) } });
-  const reader = openDatabase(dbPath);
+  const reader = openSqliteDatabase(dbPath);
   try {
     await waitForIdle(server.pid, { windowMs: 300, timeoutMs: 30_000 });
-    const readModels = new ReadModels(reader);
-    const recorded = () => readModels.executionsPage(workerId, 1).totalCount;
+    const readModels = new ReadModels(reader.sql);
+    const recorded = async () => (await readModels.executionsPage(workerId, 1)).totalCount;
     const run = ids.ulid();
     const ingest = (from: number, n: number) =>
       rawPostAll({
@@ -84,7 +84,7 @@ async function productRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl:
         concurrency,
       });
     const waitRecorded = (total: number) =>
-      poll(() => (recorded() >= total ? true : undefined), { timeoutMs: Math.max(60_000, total * 20), intervalMs: 5, what: `${total} executions recorded` });
+      poll(async () => ((await recorded()) >= total ? true : undefined), { timeoutMs: Math.max(60_000, total * 20), intervalMs: 5, what: `${total} executions recorded` });
 
     // Warm the server's JIT (API, delivery, sender) on the same path, unrecorded.
     const warm = Math.max(100, Math.round(count / 10));
@@ -123,7 +123,7 @@ async function productRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl:
     const receiverCpuShare = (cpuTimeMs(receiver.pid) - receiverCpu0) / ms;
     await ingesting;
     const stats = await receiverStats(receiver);
-    const failed = (reader.prepare(`SELECT COUNT(*) AS n FROM webhook_executions WHERE worker_id = ? AND request_status <> 'success'`).get(workerId) as { n: number }).n;
+    const failed = (await reader.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM webhook_executions WHERE worker_id = ? AND request_status <> 'success'`, [workerId]))!.n;
     if (failed > 0) throw new Error(`${failed} deliveries failed (see the server log ${server.logFile})`);
     return {
       perSecond: perSecond(total - warm, ms),
@@ -135,8 +135,8 @@ async function productRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl:
       receiverCpuShare,
     };
   } finally {
-    if (ingestion === 'log') app.close();
-    reader.close();
+    if (ingestion === 'log') await app.close();
+    await reader.close();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }

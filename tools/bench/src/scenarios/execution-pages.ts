@@ -1,6 +1,7 @@
 import { EXECUTIONS_PAGE_SIZE } from '@handinger-webhooks/contracts';
-import { openDatabase, type SqliteDatabase } from '@handinger-webhooks/event-store';
+import type { Sql, SqlParam } from '@handinger-webhooks/event-store';
 import { ReadModels } from '@handinger-webhooks/projections';
+import { openSqliteDatabase, type SqliteConnection } from '@handinger-webhooks/storage-sqlite';
 import type { BenchContext } from '../context.js';
 import { sharedDataset } from '../dataset.js';
 import { makeRow, type ScenarioResult } from '../result.js';
@@ -10,53 +11,42 @@ import { latencySummary } from '../stats.js';
 /** One statement call made by the product: its SQL (with `?` placeholders), method and bound values. */
 export interface CapturedCall {
   sql: string;
-  method: 'get' | 'all' | 'iterate' | 'run';
-  args: unknown[];
+  method: 'get' | 'all' | 'run';
+  args: readonly SqlParam[];
 }
 
 /**
  * The statements `executionsPage` actually runs for one call, with their
- * bound values: `ReadModels` is built over a connection whose `prepare`
- * wraps each statement to record its calls. Nothing is re-typed, so the raw
- * side and the plans follow the product's SQL as it changes.
+ * bound values: `ReadModels` is built over an `Sql` that records each call
+ * before passing it on. Nothing is re-typed, so the raw side and the plans
+ * follow the product's SQL as it changes.
  */
-export function capturePageQueries(dbPath: string, workerId: string, page: number): CapturedCall[] {
+export async function capturePageQueries(sql: Sql, workerId: string, page: number): Promise<CapturedCall[]> {
   const captured: CapturedCall[] = [];
-  const db = openDatabase(dbPath, { readonly: true });
-  const prepare = db.prepare.bind(db);
-  db.prepare = ((sql: string) => {
-    const statement = prepare(sql) as unknown as Record<CapturedCall['method'], (...args: unknown[]) => unknown> & { source: string };
-    for (const method of ['get', 'all', 'iterate', 'run'] as const) {
-      const original = statement[method].bind(statement);
-      statement[method] = (...args: unknown[]) => {
-        captured.push({ sql: statement.source, method, args });
-        return original(...args);
-      };
-    }
-    return statement;
-  }) as typeof db.prepare;
-  try {
-    new ReadModels(db).executionsPage(workerId, page);
-  } finally {
-    db.close();
-  }
+  const recording: Sql = {
+    dialect: sql.dialect,
+    run: (text, args = []) => (captured.push({ sql: text, method: 'run', args }), sql.run(text, args)),
+    get: (text, args = []) => (captured.push({ sql: text, method: 'get', args }), sql.get(text, args)),
+    all: (text, args = []) => (captured.push({ sql: text, method: 'all', args }), sql.all(text, args)),
+  };
+  await new ReadModels(recording).executionsPage(workerId, page);
   return captured;
 }
 
 /** EXPLAIN QUERY PLAN of one statement, one line per step. */
-export function queryPlan(db: SqliteDatabase, sql: string, args: unknown[] = []): string[] {
+export function queryPlan(db: SqliteConnection, sql: string, args: readonly unknown[] = []): string[] {
   return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((row) => row.detail);
 }
 
 /** A plan step that reads a table or index from end to end, or sorts: what a page query must never do. */
 export const isScan = (step: string): boolean => /^SCAN\b/.test(step) || /TEMP B-TREE/.test(step);
 
-/** Times `calls` calls of `fn` one by one; returns per-call milliseconds. */
-function timeCalls(calls: number, fn: () => unknown): Float64Array {
+/** Times `calls` calls of `fn` one by one (awaited when it returns a promise); returns per-call milliseconds. */
+async function timeCalls(calls: number, fn: () => unknown): Promise<Float64Array> {
   const out = new Float64Array(calls);
   for (let i = 0; i < calls; i++) {
     const t0 = process.hrtime.bigint();
-    fn();
+    await fn();
     out[i] = Number(process.hrtime.bigint() - t0) / 1e6;
   }
   return out;
@@ -78,18 +68,19 @@ export async function executionPagesScenario(ctx: BenchContext): Promise<Scenari
   const pages = [1, lastPage];
   const result: ScenarioResult = { id: 'pages', title: 'execution pages', rows: [], details: {}, notes: [], durationMs: 0 };
 
-  const db = openDatabase(dataset.dbPath);
+  const database = openSqliteDatabase(dataset.dbPath);
+  const db = database.writer;
   try {
-    const readModels = new ReadModels(db);
-    const plans: Record<string, { sql: string; args: unknown[]; plan: string[] }[]> = {};
+    const readModels = new ReadModels(database.sql);
+    const plans: Record<string, { sql: string; args: readonly unknown[]; plan: string[] }[]> = {};
     let scanningSteps = 0;
     const checks: string[] = [];
     for (const page of pages) {
-      const statements = capturePageQueries(dataset.dbPath, workerId, page);
+      const statements = await capturePageQueries(database.sql, workerId, page);
       plans[`page ${page}`] = statements.map((call) => ({ sql: call.sql, args: call.args, plan: queryPlan(db, call.sql, call.args) }));
       scanningSteps += plans[`page ${page}`]!.flatMap((s) => s.plan).filter(isScan).length;
 
-      const answer = readModels.executionsPage(workerId, page);
+      const answer = await readModels.executionsPage(workerId, page);
       const expectedCount = dataset.targetExecutions;
       const ordered = answer.logs.every((l, i, all) => i === 0 || `${all[i - 1]!.createdAt}${all[i - 1]!.id}` > `${l.createdAt}${l.id}`);
       if (answer.totalCount !== expectedCount || answer.logs.length !== EXECUTIONS_PAGE_SIZE || !ordered || answer.pageCount !== lastPage) {
@@ -105,18 +96,18 @@ export async function executionPagesScenario(ctx: BenchContext): Promise<Scenari
         }
       };
       const productCall = () => readModels.executionsPage(workerId, page);
-      timeCalls(500, rawCall);
-      timeCalls(500, productCall);
+      await timeCalls(500, rawCall);
+      await timeCalls(500, productCall);
       const runs = await interleave({
         reps: ctx.sizes.reps,
         label: `page ${page}`,
         log: ctx.log,
         ceiling: async () => {
-          const l = latencySummary(timeCalls(ctx.sizes.pageCalls, rawCall));
+          const l = latencySummary(await timeCalls(ctx.sizes.pageCalls, rawCall));
           return { p50: l.p50, p99: l.p99 };
         },
         product: async () => {
-          const l = latencySummary(timeCalls(ctx.sizes.pageCalls, productCall));
+          const l = latencySummary(await timeCalls(ctx.sizes.pageCalls, productCall));
           return { p50: l.p50, p99: l.p99 };
         },
       });
@@ -157,7 +148,7 @@ export async function executionPagesScenario(ctx: BenchContext): Promise<Scenari
       result.notes.push('Answers checked: totalCount, pageCount, 50 logs per page, newest first.');
     }
   } finally {
-    db.close();
+    await database.close();
   }
   result.durationMs = performance.now() - started;
   return result;

@@ -1,4 +1,4 @@
-import { openDatabase } from '@handinger-webhooks/event-store';
+import { openSqliteDatabase } from '@handinger-webhooks/storage-sqlite';
 import { profileArgs, type BenchContext } from '../context.js';
 import { sharedDataset } from '../dataset.js';
 import { childScript, spawnProcess } from '../proc.js';
@@ -9,9 +9,9 @@ import { perSecond } from '../stats.js';
 /** Runs one side in a fresh process and returns its figures (the process's own peak RSS included). */
 async function runSide(ctx: BenchContext, side: 'product' | 'ceiling', dbPath: string): Promise<{ perSecond: number; ms: number; events: number; peakRssMb: number }> {
   // Start every side from the same state: WAL folded into the database file.
-  const db = openDatabase(dbPath);
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  db.close();
+  const db = openSqliteDatabase(dbPath);
+  db.writer.pragma('wal_checkpoint(TRUNCATE)');
+  await db.close();
   const child = spawnProcess({
     args: [childScript('rebuild-side'), side, dbPath],
     execArgv: side === 'product' ? profileArgs(ctx, 'rebuild') : [],

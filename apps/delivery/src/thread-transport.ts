@@ -1,0 +1,113 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { SenderOptions } from './sender.js';
+import type { FromSender, ThreadRequest, ToSender } from './sender-thread.js';
+import type { Transport, WireRequest, WireResult } from './transport.js';
+
+/** Where the sender thread's code is: a module file, or (single executable) its bundled source. */
+export type SenderThreadEntry = { file: string } | { source: string };
+
+let entryOverride: SenderThreadEntry | undefined;
+
+/** Lets the single executable hand over the bundled sender thread (it has no module files on disk). */
+export function setSenderThreadEntry(entry: SenderThreadEntry): void {
+  entryOverride = entry;
+}
+
+/**
+ * The sender thread's module: beside this one in `dist`; when this code runs
+ * from its TypeScript sources (the tests), the built one (`npm test` builds first).
+ */
+function defaultEntry(): SenderThreadEntry | null {
+  const here = fileURLToPath(import.meta.url);
+  const file = here.endsWith('.ts') ? fileURLToPath(new URL('../dist/sender-thread.js', import.meta.url)) : fileURLToPath(new URL('./sender-thread.js', import.meta.url));
+  return existsSync(file) ? { file } : null;
+}
+
+/** Whether a thread of its own can be started for the sender here. */
+export const senderThreadAvailable = (): boolean => (entryOverride ?? defaultEntry()) !== null;
+
+/**
+ * The send stage on a thread of its own: HTTP parsing, TLS and connection
+ * handling leave the event loop that runs the API and the database, and the
+ * second core does them. Requests made in one turn of the event loop travel
+ * as one message, and so do results, so the messaging costs little per
+ * attempt. The SSRF guard and every limit of the sender apply unchanged:
+ * it is the same `Sender`, on that thread.
+ */
+export class ThreadTransport implements Transport {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, (result: WireResult) => void>();
+  private outbox: ThreadRequest[] = [];
+  private scheduled = false;
+  private nextId = 0;
+  private closed: Promise<void> | undefined;
+  private onClosed: (() => void) | undefined;
+
+  constructor(options: SenderOptions) {
+    const entry = entryOverride ?? defaultEntry();
+    if (entry === null) throw new Error('the sender thread is not built (npm run build)');
+    // Its own flags, not the parent's: a parent run with a source-mode resolution condition (the tests) must not pass it on.
+    const init = { workerData: { role: 'handinger-sender', options }, execArgv: [] };
+    this.worker = 'file' in entry ? new Worker(entry.file, init) : new Worker(entry.source, { ...init, eval: true });
+    this.worker.on('message', (message: FromSender) => {
+      if (message.type === 'closed') return this.onClosed?.();
+      for (const result of message.batch) {
+        const resolve = this.waiting.get(result.id);
+        this.waiting.delete(result.id);
+        resolve?.({ outcome: result.outcome, durationMs: result.durationMs });
+      }
+      if (this.waiting.size === 0 && this.closed === undefined) this.worker.unref();
+    });
+    // A thread that dies leaves its attempts unanswered: they end as failures, and their claims lapse to a re-send.
+    this.worker.on('error', () => this.failAll('sender thread failed'));
+    this.worker.on('exit', () => this.failAll('sender thread stopped'));
+    // The thread keeps the process alive only while it owes answers (sends on the wire, a close under way).
+    this.worker.unref();
+  }
+
+  send(request: WireRequest): Promise<WireResult> {
+    return new Promise((resolve) => {
+      const id = this.nextId++;
+      if (this.waiting.size === 0) this.worker.ref();
+      this.waiting.set(id, resolve);
+      this.outbox.push({ id, ...request });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.post);
+      }
+    });
+  }
+
+  private readonly post = (): void => {
+    this.scheduled = false;
+    const batch = this.outbox;
+    this.outbox = [];
+    if (batch.length > 0) this.worker.postMessage({ type: 'send', batch } satisfies ToSender);
+  };
+
+  private failAll(reason: string): void {
+    for (const resolve of this.waiting.values()) resolve({ outcome: { responseStatus: null, transportError: reason }, durationMs: 0 });
+    this.waiting.clear();
+    this.onClosed?.();
+  }
+
+  private end(type: 'close' | 'destroy'): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      this.onClosed = resolve;
+      this.worker.ref();
+      this.post();
+      this.worker.postMessage({ type } satisfies ToSender);
+    }).then(() => this.worker.terminate().then(() => undefined));
+    return this.closed;
+  }
+
+  close(): Promise<void> {
+    return this.end('close');
+  }
+
+  destroy(): Promise<void> {
+    return this.end('destroy');
+  }
+}
