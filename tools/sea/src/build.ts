@@ -4,8 +4,10 @@
  *
  * 1. esbuild bundles the CLI (apps/server/src/sea/main.ts and every workspace
  *    package, from their TypeScript sources) into one CommonJS file;
- * 2. Node writes a SEA blob from it, carrying the better-sqlite3 addon as an
- *    asset (migrations are code, so they are in the bundle);
+ *    and the delivery sender's thread into a second one;
+ * 2. Node writes a SEA blob from the first, carrying the better-sqlite3 addon
+ *    and the sender thread as assets (migrations are code, so they are in the
+ *    bundle);
  * 3. postject injects the blob into a copy of this machine's `node`.
  */
 import { execFileSync } from 'node:child_process';
@@ -13,7 +15,7 @@ import { chmodSync, copyFileSync, mkdirSync, statSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const work = join(root, 'dist/sea');
@@ -25,19 +27,21 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const bundle = join(work, 'handinger-webhooks.cjs');
-  await build({
-    entryPoints: [join(root, 'apps/server/src/sea/main.ts')],
+  const senderThread = join(work, 'sender-thread.cjs');
+  const bundleOptions: BuildOptions = {
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    outfile: bundle,
     conditions: ['@handinger-webhooks/source'],
     minify: false,
     sourcemap: false,
     legalComments: 'none',
     logLevel: 'warning',
-  });
+  };
+  await build({ ...bundleOptions, entryPoints: [join(root, 'apps/server/src/sea/main.ts')], outfile: bundle });
+  // A worker thread cannot load a module from inside the executable: it runs this bundle's source (eval).
+  await build({ ...bundleOptions, entryPoints: [join(root, 'apps/delivery/src/sender-thread.ts')], outfile: senderThread });
 
   const addon = join(dirname(require.resolve('better-sqlite3/package.json')), 'build/Release/better_sqlite3.node');
   const config = join(work, 'sea-config.json');
@@ -50,7 +54,7 @@ async function main(): Promise<void> {
         output: blob,
         disableExperimentalSEAWarning: true,
         useCodeCache: true,
-        assets: { 'better_sqlite3.node': addon },
+        assets: { 'better_sqlite3.node': addon, 'sender-thread.cjs': senderThread },
       },
       null,
       2,

@@ -92,6 +92,8 @@ describe('the single executable', () => {
       expect(completion).toEqual({ status: 202, body: { accepted: true, duplicate: false } });
 
       const [request] = await receiver.waitForRequests(1);
+      // Sent from the sender's own thread, started from the source the executable carries.
+      expect(server.logs.find((line) => line.msg === 'delivery started')).toMatchObject({ senderThread: true });
       expect(request!.headers['x-handinger-token']).toBe(webhook.body.token);
       const payload = new Webhook(webhook.body.signingSecret).verify(request!.body, request!.headers as Record<string, string>);
       expect(payload).toMatchObject({ type: 'task.completed', data: { taskId: 'task_sea', workerId: worker.body.id, output: { ok: true } } });

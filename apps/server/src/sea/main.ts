@@ -2,9 +2,11 @@
  * Entry point of the single executable (`npm run package`). Node's SEA loader
  * can `require` built-in modules only, so the better-sqlite3 addon travels as
  * an asset: it is extracted (verified) to the cache, loaded with
- * `process.dlopen`, and handed to every database opened afterwards.
+ * `process.dlopen`, and handed to every database opened afterwards. The
+ * delivery sender's thread travels as an asset too (its bundled source).
  */
 import { getAsset } from 'node:sea';
+import { setSenderThreadEntry } from '@handinger-webhooks/delivery';
 import { setDefaultNativeBinding } from '@handinger-webhooks/storage-sqlite';
 import { main } from '../cli.js';
 import { VERSION } from '../version.js';
@@ -17,5 +19,6 @@ try {
   process.stderr.write(`handinger-webhooks: cannot load the embedded SQLite addon: ${(error as Error).message}\n`);
   process.exit(1);
 }
+setSenderThreadEntry({ source: getAsset('sender-thread.cjs', 'utf8') });
 // In a single executable, argv is [executable, executable, ...arguments].
 main(process.argv.slice(2));
