@@ -2,10 +2,11 @@ import { STORAGE_OUTAGE_LOG_INTERVAL_MS, createIdGenerator, throttledLog, type L
 import type { Application, AttemptOutcomeRecord, RecordedAttempt } from '@handinger-webhooks/commands';
 import { asStorageUnavailable, processOwnerId } from '@handinger-webhooks/event-store';
 import { DELIVERY_WORK_SIGNAL, type Claim, type ClaimedAttempt } from '@handinger-webhooks/projections';
-import { NotificationSource } from './notifications.js';
+import { NotificationSource, type Notification } from './notifications.js';
 import { resolveOptions, type DeliveryOptions, type ResolvedDeliveryOptions } from './options.js';
-import { OnWire } from './on-wire.js';
 import { prepareAttempt, type PreparedAttempt } from './prepare.js';
+import { ClaimHints } from './claim-hints.js';
+import { Slots } from './slots.js';
 import type { Resolver } from './ssrf-guard.js';
 import { ThreadTransport, senderThreadAvailable } from './thread-transport.js';
 import { InThreadTransport, type Transport, type WireResult } from './transport.js';
@@ -16,6 +17,8 @@ export interface DeliveryStats {
   inFlight: number;
   /** Attempts on the wire now (a subset of `inFlight`). */
   onWire: number;
+  /** Attempts claimed and waiting for a slot (a subset of `inFlight`). */
+  queued: number;
   /** Attempts this process sent. */
   attempted: number;
   /** Attempts this process recorded (a duplicate of an already recorded send counts, and changes nothing). */
@@ -54,11 +57,22 @@ export interface DeliveryInternals {
   beforeRecording?: () => Promise<void>;
 }
 
-/** A claimed attempt from claim to record: its request, and (once the send ended) its result. */
+/** A claimed attempt from claim to record. */
 interface InFlight {
   claim: ClaimedAttempt;
-  prepared: PreparedAttempt | null;
+  origin: string;
+  /** When it was claimed (this process's clock): it waits for a slot at most `QUEUE_WAIT_MS`. */
+  claimedAtMs: number;
+  notification: Notification | null;
 }
+
+/**
+ * How long a claimed attempt may wait for a slot; it is then given back
+ * (claimed again later). Claims last this much longer than the attempt's
+ * timeout and recording margin, so a send that started in time ends, and
+ * is recorded, before its claim lapses.
+ */
+const QUEUE_WAIT_MS = 1_000;
 
 /** A send that ended, waiting to be recorded. */
 interface Ended {
@@ -75,13 +89,14 @@ interface Ended {
  * default) → **record** (the decider's decision comes back).
  *
  * The loop runs in cycles, one write transaction each: record every send
- * that ended since the last cycle, then claim as many due attempts as there
- * are free slots, in the same commit. A slot is an attempt on the wire
- * (`OnWire`): it is taken when the send starts and freed, in one place, when
- * the response (or the failure) comes back, so recording never holds a slot.
- * A cycle starts when sends end, when a commit signals new work (this
- * process's, or another's through PostgreSQL's NOTIFY), at the next due
- * time, and at least every `pollIntervalMs`.
+ * that ended since the last cycle, then claim due attempts, in the same
+ * commit. A slot is an attempt on the wire (`Slots`): taken when the send
+ * starts, freed when the response (or the failure) comes back, so recording
+ * never holds a slot. Claims run ahead of the slots (up to twice the caps):
+ * claimed attempts wait for a slot, and one that frees is filled at once,
+ * without waiting for a cycle. A cycle starts when sends end, when a commit
+ * signals new work (this process's, or another's through PostgreSQL's
+ * NOTIFY), at the next due time, and at least every `pollIntervalMs`.
  */
 export function startDelivery(app: Application, options: DeliveryOptions, internals: DeliveryInternals = {}): DeliveryService {
   return new DeliveryLoop(app, resolveOptions(options), internals);
@@ -94,7 +109,10 @@ class DeliveryLoop implements DeliveryService {
   private readonly transport: Transport;
   private readonly notifications: NotificationSource;
   private readonly ids = createIdGenerator();
-  private readonly onWire = new OnWire();
+  private readonly slots: Slots<InFlight>;
+  /** Claimed attempts whose notifications are being read (they hold a place in the claim's count). */
+  private readonly admitting = new Map<string, number>();
+  private readonly hints = new ClaimHints();
   private readonly counters = { attempted: 0, recorded: 0, dropped: 0, largestClaim: 0, cycles: 0 };
   private readonly storageOutage = throttledLog(STORAGE_OUTAGE_LOG_INTERVAL_MS);
   private readonly unsubscribe: () => void;
@@ -103,6 +121,8 @@ class DeliveryLoop implements DeliveryService {
   private ended: Ended[] = [];
   private cycling = false;
   private cycleAgain = false;
+  /** Whether the next cycle claims (new work, a timer, an origin's line running low); otherwise it only records. */
+  private claimWanted = true;
   private cycleScheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -119,11 +139,15 @@ class DeliveryLoop implements DeliveryService {
   ) {
     this.logger = options.logger;
     this.userAgent = `Handinger-Webhooks/${options.version}`;
+    this.slots = new Slots(options.globalConcurrency, options.perOriginConcurrency);
     const senderOptions = { timeoutMs: options.timeoutMs, perOriginConcurrency: options.perOriginConcurrency, allowPrivateNetwork: options.allowPrivateNetwork };
     const threaded = options.senderThread && internals.resolve === undefined && senderThreadAvailable();
     this.transport = threaded ? new ThreadTransport(senderOptions) : new InThreadTransport({ ...senderOptions, ...(internals.resolve ? { resolve: internals.resolve } : {}) });
     this.notifications = new NotificationSource(app.log);
-    this.unsubscribe = app.database.onSignal(DELIVERY_WORK_SIGNAL, () => this.wake());
+    this.unsubscribe = app.database.onSignal(DELIVERY_WORK_SIGNAL, () => {
+      this.hints.workMayBeDue();
+      this.wake();
+    });
     this.logger.info(
       {
         allowPrivateNetwork: options.allowPrivateNetwork,
@@ -143,15 +167,21 @@ class DeliveryLoop implements DeliveryService {
   }
 
   stats(): DeliveryStats {
-    return { inFlight: this.inFlightAttempts.size, onWire: this.onWire.total, ...this.counters };
+    return { inFlight: this.inFlightAttempts.size, onWire: this.slots.onWire, queued: this.slots.queued, ...this.counters };
   }
 
   running(): boolean {
     return !this.stopping;
   }
 
-  /** A cycle as soon as possible (one at a time; a request during one makes it go again). */
+  /** A cycle that claims, as soon as possible. */
   wake(): void {
+    this.claimWanted = true;
+    this.cycleSoon();
+  }
+
+  /** A cycle as soon as possible (one at a time; a request during one makes it go again). */
+  private cycleSoon(): void {
     if (this.cycling) {
       this.cycleAgain = true;
       return;
@@ -165,36 +195,40 @@ class DeliveryLoop implements DeliveryService {
   }
 
   /**
-   * One cycle: record what ended, claim what can start (not while stopping),
-   * in one write transaction; then start the claimed sends, and settle the
-   * recorded ones. Failures leave the durable state as it was: unrecorded
-   * sends are sent again once their claims lapse.
+   * One cycle: record what ended, claim what may wait for a slot (not while
+   * stopping), in one write transaction; then settle the recorded sends and
+   * queue the claimed ones. Failures leave the durable state as it was:
+   * unrecorded sends are sent again once their claims lapse.
    */
   private async cycle(): Promise<void> {
     this.cycling = true;
     this.cycleAgain = false;
-    const toRecord = this.ended;
+    const toRecord = this.byWorker(this.ended);
     this.ended = [];
-    const free = this.stopping ? 0 : Math.min(this.options.claimBatch, this.options.globalConcurrency - this.onWire.total);
+    this.giveBackExpired();
+    const want = this.stopping || !this.claimWanted ? 0 : this.options.claimBatch;
+    this.claimWanted = false;
     let claim: Claim | null = null;
     let decisions: RecordedAttempt[] = [];
     try {
       if (toRecord.length > 0 && this.internals.beforeRecording) await this.internals.beforeRecording();
-      if (toRecord.length > 0 || free > 0) {
+      if (toRecord.length > 0 || want > 0) {
         this.counters.cycles++;
         ({ decisions, claim } = await this.app.database.transaction(async (tx) => {
-          const recorded = await this.app.commands.recordAttemptsIn(tx, this.byWorker(toRecord).map((e) => this.recordOf(e)));
-          const claimed =
-            free > 0
-              ? await this.app.claims.claim(tx, {
-                  owner: this.owner,
-                  ttlMs: this.options.timeoutMs + this.options.leaseMarginMs,
-                  globalCap: this.options.globalConcurrency,
-                  perOriginCap: this.options.perOriginConcurrency,
-                  limit: free,
-                  onWireHere: this.onWire.perOrigin,
-                })
-              : null;
+        const recorded = await this.app.commands.recordAttemptsIn(tx, toRecord.map((e) => this.recordOf(e)));
+        const claimed =
+          want > 0
+            ? await this.app.claims.claim(tx, {
+                owner: this.owner,
+                ttlMs: this.claimTtlMs(),
+                globalCap: this.options.globalConcurrency,
+                perOriginCap: this.options.perOriginConcurrency,
+                limit: want,
+                heldHere: this.held(),
+                claimAhead: true,
+                skipOriginWalk: this.hints.skipOriginWalk,
+              })
+            : null;
           if (claimed !== null && claimed.orphans.length > 0) this.counters.dropped += await this.app.commands.dropDeliveriesIn(tx, claimed.orphans);
           return { decisions: recorded, claim: claimed };
         }));
@@ -205,23 +239,43 @@ class DeliveryLoop implements DeliveryService {
     this.settle(toRecord, decisions);
     let wakeAt = Date.now() + this.options.pollIntervalMs;
     if (claim !== null) {
+      this.slots.setLimits(claim.sendLimits);
+      this.hints.claimed(claim);
       for (const orphan of claim.orphans) this.logger.info({ deliveryId: orphan.deliveryId, reason: orphan.reason }, 'delivery dropped');
       if (claim.attempts.length > this.counters.largestClaim) this.counters.largestClaim = claim.attempts.length;
-      this.startAll(claim.attempts);
+      this.admit(claim.attempts);
       // A full claim: more is probably due.
-      if (claim.attempts.length + claim.orphans.length >= free) this.cycleAgain = true;
-      else if (!claim.saturated && !this.cycleAgain) wakeAt = await this.nextWakeAt(claim, wakeAt);
+      if (claim.attempts.length + claim.orphans.length >= want) {
+        this.claimWanted = true;
+        this.cycleAgain = true;
+      }
+      // Otherwise the next due time or lapsing claim (known until new work is signalled): a slot freeing wakes the loop by itself, another origin's retry does not.
+      else if (!this.cycleAgain && this.hints.needsNextWake) wakeAt = await this.nextWakeAt(claim, wakeAt);
     }
+    this.pump();
     this.cycling = false;
-    if (this.cycleAgain || this.ended.length > 0) this.wake();
-    else this.wakeBy(wakeAt);
+    if (this.cycleAgain || this.ended.length > 0 || this.claimWanted) this.cycleSoon();
+    this.wakeBy(wakeAt);
     if (this.waiters.length > 0) for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** What this process holds against the caps, per origin: on the wire, waiting for a slot, or being admitted. */
+  private held(): Map<string, number> {
+    const held = this.slots.held();
+    for (const [origin, n] of this.admitting) held.set(origin, (held.get(origin) ?? 0) + n);
+    return held;
+  }
+
+  /** A claim lasts for the wait for a slot, the attempt, and its recording. */
+  private claimTtlMs(): number {
+    return QUEUE_WAIT_MS + this.options.timeoutMs + this.options.leaseMarginMs;
   }
 
   /** When to look again with nothing claimable now: the next due time or lapsing claim (a send ending wakes us sooner). */
   private async nextWakeAt(claim: Claim, poll: number): Promise<number> {
     try {
       const next = await this.app.claims.nextWakeAt(this.app.database.sql, this.owner, claim.now);
+      this.hints.nextWakeRead();
       return next === null ? poll : Math.min(poll, Date.now() + Math.max(0, next - claim.now));
     } catch (error) {
       this.reportFailure(error, {}, 'looking for the next due attempt failed');
@@ -251,9 +305,12 @@ class DeliveryLoop implements DeliveryService {
   /** The recorded (or not recorded) sends leave the pipeline. */
   private settle(sends: Ended[], decisions: RecordedAttempt[]): void {
     sends.forEach((sent, i) => {
+      this.slots.recorded(sent.entry.origin);
       const decision = decisions[i];
       if (decision !== undefined) {
         this.counters.recorded++;
+        // A delivery that is over needs its notification no more (a retry keeps it, to send the same bytes without reading the log).
+        if (decision.recorded && decision.nextAttemptAt === null) this.notifications.forget(sent.entry.claim);
         if (!decision.recorded && decision.reason === 'rejected') {
           this.logger.error({ deliveryId: sent.prepared.claim.deliveryId, error: decision.error.message }, 'recording a delivery attempt was rejected');
         }
@@ -262,68 +319,105 @@ class DeliveryLoop implements DeliveryService {
     });
   }
 
-  /** Prepares and sends claimed attempts; one that cannot be prepared is given back. */
-  private startAll(claims: readonly ClaimedAttempt[]): void {
+  /** Claimed attempts get their notifications and wait for a slot; one whose completion cannot be read is given back. */
+  private admit(claims: readonly ClaimedAttempt[]): void {
     if (claims.length === 0) return;
-    const entries = claims.map((claim): InFlight => ({ claim, prepared: null }));
-    for (const entry of entries) this.inFlightAttempts.add(entry);
-    // Slots are taken now, before the notifications are read: the caps count what this claim took.
-    for (const entry of entries) this.onWire.take(entry.claim.origin);
+    const now = Date.now();
+    const entries = claims.map((claim): InFlight => ({ claim, origin: claim.origin, claimedAtMs: now, notification: null }));
+    for (const entry of entries) {
+      this.inFlightAttempts.add(entry);
+      this.admitting.set(entry.origin, (this.admitting.get(entry.origin) ?? 0) + 1);
+    }
+    const admitted = (entry: InFlight): void => {
+      const n = this.admitting.get(entry.origin)!;
+      if (n <= 1) this.admitting.delete(entry.origin);
+      else this.admitting.set(entry.origin, n - 1);
+    };
     void this.notifications.forClaims(claims).then(
       (notifications) => {
-        const now = Date.now();
+        const lost: InFlight[] = [];
         for (const entry of entries) {
+          admitted(entry);
           const notification = notifications.get(entry.claim.deliveryId);
-          let prepared: PreparedAttempt | null = null;
-          try {
-            if (notification === undefined) throw new Error('the log holds no completion for this delivery');
-            prepared = prepareAttempt(entry.claim, notification, this.app.secretBox, this.userAgent, now);
-          } catch (error) {
-            this.reportFailure(error, { deliveryId: entry.claim.deliveryId }, 'preparing a delivery attempt failed; not sent');
+          if (notification !== undefined) entry.notification = notification;
+          else {
+            this.reportFailure(new Error('the log holds no completion for this delivery'), { deliveryId: entry.claim.deliveryId }, 'preparing a delivery attempt failed; not sent');
+            lost.push(entry);
           }
-          if (prepared === null) this.giveBack(entry);
-          else this.send(entry, prepared);
         }
+        this.slots.enqueue(entries.filter((entry) => entry.notification !== null));
+        this.giveBack(lost);
+        if (this.stopping) this.giveBack(this.slots.drain());
+        this.pump();
       },
       (error: unknown) => {
         this.reportFailure(error, {}, 'reading the notifications of claimed attempts failed; not sent');
-        for (const entry of entries) this.giveBack(entry);
+        for (const entry of entries) admitted(entry);
+        this.giveBack(entries);
       },
     );
   }
 
-  /** The send stage; the response frees the slot and queues the attempt for the next cycle's recording. */
+  /** Sends what the free slots allow, from what waits. */
+  private pump(): void {
+    if (this.slots.queued === 0) return;
+    const now = Date.now();
+    for (const entry of this.slots.takeSendable()) {
+      let prepared: PreparedAttempt;
+      try {
+        prepared = prepareAttempt(entry.claim, entry.notification!, this.app.secretBox, this.userAgent, now);
+      } catch (error) {
+        this.reportFailure(error, { deliveryId: entry.claim.deliveryId }, 'preparing a delivery attempt failed; not sent');
+        this.slots.answered(entry.origin);
+        this.giveBack([entry]);
+        continue;
+      }
+      this.send(entry, prepared);
+    }
+  }
+
+  /** The send stage; the response frees the slot, fills it from what waits, and queues the attempt for the next cycle's recording. */
   private send(entry: InFlight, prepared: PreparedAttempt): void {
-    entry.prepared = prepared;
     this.counters.attempted++;
     void this.transport.send(prepared).then((result) => {
-      this.onWire.free(entry.claim.origin);
+      this.slots.answered(entry.origin);
+      if (!this.abandoned) this.pump();
       const { outcome, durationMs } = result;
       const succeeded = outcome.transportError === null && outcome.responseStatus !== null && outcome.responseStatus >= 200 && outcome.responseStatus < 300;
       // Successes at debug (one per delivery); failures at info, for operators. Origins only: URLs may hold secrets.
       this.logger[succeeded ? 'debug' : 'info'](
-        { deliveryId: entry.claim.deliveryId, workerId: entry.claim.workerId, attempt: entry.claim.attempt, origin: entry.claim.origin, responseStatus: outcome.responseStatus, error: outcome.transportError, durationMs },
+        { deliveryId: entry.claim.deliveryId, workerId: entry.claim.workerId, attempt: entry.claim.attempt, origin: entry.origin, responseStatus: outcome.responseStatus, error: outcome.transportError, durationMs },
         succeeded ? 'delivery attempt succeeded' : 'delivery attempt failed',
       );
       if (this.abandoned) {
         // Cut short by a stop that ran out of patience: not recorded; the claim lapses and the attempt is made again.
+        this.slots.recorded(entry.origin);
         this.inFlightAttempts.delete(entry);
         if (this.waiters.length > 0) for (const wake of this.waiters.splice(0)) wake();
         return;
       }
       this.ended.push({ entry, prepared, result });
-      this.wake();
+      // Its origin's line running low: the cycle that records this claims too.
+      if (this.slots.waitingFor(entry.origin) <= this.options.perOriginConcurrency / 2) this.claimWanted = true;
+      this.cycleSoon();
     });
   }
 
-  /** A claim never sent: its slot freed and its claim given back, so it is claimable again at once. */
-  private giveBack(entry: InFlight): void {
-    this.onWire.free(entry.claim.origin);
+  /** Attempts that waited too long for a slot are given back: their claims would lapse before a send could end. */
+  private giveBackExpired(): void {
+    if (this.slots.queued === 0) return;
+    const oldest = Date.now() - QUEUE_WAIT_MS;
+    this.giveBack(this.slots.removeWaiting((entry) => entry.claimedAtMs < oldest));
+  }
+
+  /** Claims never sent, given back in one transaction: the attempts are claimable again at once. */
+  private giveBack(entries: readonly InFlight[]): void {
+    if (entries.length === 0) return;
     void this.app.database
-      .transaction((tx) => this.app.claims.release(tx, [entry.claim.claimToken]))
-      .catch((error: unknown) => this.reportFailure(error, {}, 'giving back an unsent claim failed; it lapses instead'))
+      .transaction((tx) => this.app.claims.release(tx, entries.map((entry) => entry.claim.claimToken)))
+      .catch((error: unknown) => this.reportFailure(error, {}, 'giving back unsent claims failed; they lapse instead'))
       .finally(() => {
-        this.inFlightAttempts.delete(entry);
+        for (const entry of entries) this.inFlightAttempts.delete(entry);
         this.wake();
       });
   }
@@ -337,6 +431,7 @@ class DeliveryLoop implements DeliveryService {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Number.POSITIVE_INFINITY;
+      this.hints.workMayBeDue();
       this.wake();
     }, Math.max(0, at - Date.now()));
   }
@@ -372,6 +467,7 @@ class DeliveryLoop implements DeliveryService {
     this.stopping = true;
     clearTimeout(this.timer);
     this.unsubscribe();
+    this.giveBack(this.slots.drain()); // never sent: claimable again at once
     this.wake(); // records what ended, claims nothing more
     let deadline: NodeJS.Timeout | undefined;
     const settled = await Promise.race([
@@ -383,7 +479,7 @@ class DeliveryLoop implements DeliveryService {
       await this.transport.close();
     } else {
       this.abandoned = true;
-      this.logger.warn({ abandoned: this.onWire.total }, 'stopped with attempts in flight; they will be sent again when their claims lapse');
+      this.logger.warn({ abandoned: this.slots.onWire }, 'stopped with attempts in flight; they will be sent again when their claims lapse');
       await this.transport.destroy();
       // Sends cut short end now; what had already ended is recorded by the cycle running or due.
       this.wake();

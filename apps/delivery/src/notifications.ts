@@ -50,6 +50,11 @@ export class NotificationSource {
     return byDelivery;
   }
 
+  /** Drops a delivery's notification (it is over: no attempt will send it again). */
+  forget(claim: ClaimedAttempt): void {
+    this.cache.delete(claim.taskPosition ?? claim.taskId);
+  }
+
   private keep(key: number | string, notification: Notification): void {
     if (this.cache.size >= KEPT) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, notification);

@@ -33,7 +33,8 @@ async function call(key: string, method: string, path: string, body?: unknown) {
 
 describe('PostgreSQL going away', () => {
   it('is a 503 while it is gone, and the server recovers by itself when it is back, losing nothing acknowledged', async () => {
-    postgres = await startPostgres({ port: 54410 });
+    // Durable commits: the outage is a crash (an immediate stop), and an acknowledged completion must survive it.
+    postgres = await startPostgres({ port: 54410, settings: { fsync: true, synchronous_commit: true } });
     const url = (await postgres.createDatabase('outage')).replace('postgres@', 'postgres:not-shown-anywhere@');
     const env = { HANDINGER_DB_PATH: url, HANDINGER_SECRET_KEY: TEST_SECRET_KEY, HANDINGER_BOOTSTRAP_KEY: USER_KEY, HANDINGER_RETRY_SCHEDULE: '500ms,500ms,500ms,500ms' };
     receiver = await startReceiver();

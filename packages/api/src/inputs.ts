@@ -24,5 +24,8 @@ export const pageParam = z.preprocess((value, ctx) => {
 /** `listExecutions` input: the contract's, with `page` read as above. */
 export const listExecutionsInput = listExecutionsInputSchema.extend({ page: pageParam.optional() });
 
+/** `workers.list` input: an optional page, read as above. */
+export const listWorkersInput = z.object({ page: pageParam.optional() });
+
 /** `workers.webhooks.update` input: the worker (a REST path parameter) and the contract's body. */
 export const updateWebhookInput = workerIdInputSchema.extend(updateWebhookSchema.shape);

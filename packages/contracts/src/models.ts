@@ -36,6 +36,17 @@ export type CreateWorkerInput = z.infer<typeof createWorkerInputSchema>;
 export const workerIdInputSchema = z.object({ workerId: z.string() });
 export type WorkerIdInput = z.infer<typeof workerIdInputSchema>;
 
+/** Workers per page of `GET /api/workers` (SPEC §3). */
+export const WORKERS_PAGE_SIZE = 50;
+
+export const workerTemplateListSchema = z.object({
+  workers: z.array(workerTemplateSchema),
+  page: z.number().int(),
+  pageCount: z.number().int(),
+  totalCount: z.number().int(),
+});
+export type WorkerTemplateList = z.infer<typeof workerTemplateListSchema>;
+
 export const deletedWorkerSchema = z.object({ deleted: z.literal(true) });
 export type DeletedWorker = z.infer<typeof deletedWorkerSchema>;
 

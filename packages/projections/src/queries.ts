@@ -1,4 +1,4 @@
-import { EXECUTIONS_PAGE_SIZE, type WebhookExecution, type WebhookExecutionList } from '@handinger-webhooks/contracts';
+import { EXECUTIONS_PAGE_SIZE, WORKERS_PAGE_SIZE, type WebhookExecution, type WebhookExecutionList } from '@handinger-webhooks/contracts';
 import type { Sql } from '@handinger-webhooks/event-store';
 import type { ApiKeyRow } from './read-models/api-keys.js';
 import type { ExecutionRow } from './read-models/executions.js';
@@ -40,6 +40,25 @@ export class ReadModels {
   worker(workerId: string, options: { sql?: Sql; lock?: boolean } = {}): Promise<WorkerRow | undefined> {
     const sql = options.sql ?? this.sql;
     return sql.get<WorkerRow>(`SELECT * FROM ${t.workers} WHERE id = ?${forShare(sql, options.lock ?? false)}`, [workerId]);
+  }
+
+  /**
+   * One page of a creator's live workers, newest first. The count and the
+   * page are ranges of the partial creator index (its live workers only):
+   * they grow with that creator's workers, never with anyone else's.
+   */
+  async workersPage(owner: { organizationId: string; userId: string }, page: number): Promise<{ rows: WorkerRow[]; page: number; pageCount: number; totalCount: number }> {
+    const where = `organization_id = ? AND user_id = ? AND deleted_at IS NULL`;
+    const params = [owner.organizationId, owner.userId];
+    const totalCount = Number((await this.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t.workers} WHERE ${where}`, params))!.n);
+    const pageCount = Math.ceil(totalCount / WORKERS_PAGE_SIZE);
+    if (page > pageCount) return { rows: [], page, pageCount, totalCount };
+    const rows = await this.sql.all<WorkerRow>(`SELECT * FROM ${t.workers} WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, [
+      ...params,
+      WORKERS_PAGE_SIZE,
+      (page - 1) * WORKERS_PAGE_SIZE,
+    ]);
+    return { rows, page, pageCount, totalCount };
   }
 
   /** The worker's current webhook, or undefined when none is configured. */

@@ -20,7 +20,7 @@ import type { TableSet } from './tables.js';
  * models are not migrated: they are rebuilt from the log, which is the
  * source of truth (see `ensureReadModels`).
  */
-export const READ_MODELS_VERSION = 4;
+export const READ_MODELS_VERSION = 5;
 
 /** Where the read models' version is kept. */
 export const META_TABLE = 'read_models_meta';
@@ -106,7 +106,12 @@ export function readModelDdl(dialect: SqlDialect, t: TableSet): string[] {
       .addColumn('updated_at', 'text', (c) => c.notNull())
       .addColumn('deleted_at', 'text')
       .addPrimaryKeyConstraint(name(t.workers, 'pk'), ['id']),
-    schema.createIndex(name(t.workers, 'ix_creator')).on(t.workers).columns(['organization_id', 'user_id', 'created_at', 'id']),
+    // A creator's live workers, newest first (`GET /api/workers`).
+    schema
+      .createIndex(name(t.workers, 'ix_creator'))
+      .on(t.workers)
+      .columns(['organization_id', 'user_id', 'created_at', 'id'])
+      .where(sql.ref('deleted_at'), 'is', null),
 
     // One row per configured webhook. `generation` is the global position of the
     // WebhookConfigured event: deliveries opened under another generation are dropped.
@@ -160,7 +165,9 @@ export function readModelDdl(dialect: SqlDialect, t: TableSet): string[] {
     // a range read and rescheduling moves one row within one B-tree. Every
     // delivery event carries the due time of the attempt it concerns, so the
     // projection finds the row by its key. A row is a snapshot of its stream
-    // (`version`): an attempt is decided without reading the stream.
+    // (`version`): an attempt is decided without reading the stream. `origin`
+    // is the webhook's when the delivery was scheduled (null: none), indexed,
+    // so a claim can pass over a full origin's backlog without reading it.
     schema
       .createTable(t.deliveryQueue)
       .addColumn('due_at', millis, (c) => c.notNull())
@@ -171,7 +178,9 @@ export function readModelDdl(dialect: SqlDialect, t: TableSet): string[] {
       .addColumn('generation', millis, (c) => c.notNull())
       .addColumn('attempt', int, (c) => c.notNull())
       .addColumn('version', int, (c) => c.notNull())
+      .addColumn('origin', text)
       .addPrimaryKeyConstraint(name(t.deliveryQueue, 'pk'), ['due_at', 'delivery_id'])
       .modifyEnd(clustered),
+    schema.createIndex(name(t.deliveryQueue, 'ix_origin')).on(t.deliveryQueue).columns(['origin', 'due_at', 'delivery_id']),
   ].map((statement) => statement.compile().sql);
 }

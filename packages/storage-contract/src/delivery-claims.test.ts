@@ -110,6 +110,61 @@ describe.each(TEST_BACKENDS)('delivery claims on %s', (backend) => {
     expect(all.filter((x) => x.origin === 'https://b.example').length).toBeLessThanOrEqual(5);
   });
 
+  it('passes over a full origin’s backlog to another origin’s due work, and reports whether any other had some', async () => {
+    const a = await webhook(1, 'https://a.example');
+    const b = await webhook(2, 'https://b.example');
+    await deliveries(1, a, 60, Date.now() - 5_000);
+    const [behind] = await deliveries(2, b, 1);
+    const first = await claim({ perOriginCap: 4 });
+    expect(first.attempts.map((x) => x.origin)).toEqual([...Array(4).fill('https://a.example'), 'https://b.example']);
+    expect(first.attempts.at(-1)!.deliveryId).toBe(behind);
+    expect(first.idleElsewhere).toBe(false);
+    // Only a's backlog left: the walk finds no other origin with work.
+    const second = await claim({ perOriginCap: 8 });
+    expect(second.attempts.map((x) => x.origin)).toEqual(Array(4).fill('https://a.example'));
+    expect(second).toMatchObject({ saturated: true, idleElsewhere: true });
+    // Told so, a claim skips the walk: b's new work waits for a claim that walks again.
+    const [late] = await deliveries(2, b, 1, Date.now() - 1_000, 'late');
+    const skipping = await claim({ perOriginCap: 12, skipOriginWalk: true });
+    expect(skipping.attempts.map((x) => x.origin)).toEqual(Array(4).fill('https://a.example'));
+    expect(skipping.idleElsewhere).toBeNull();
+    expect((await claim({ perOriginCap: 16 })).attempts.map((x) => x.deliveryId)).toContain(late);
+  });
+
+  it('claims up to twice the caps ahead for origins no other process holds, and tells what it may send', async () => {
+    const a = await webhook(1, 'https://a.example');
+    const b = await webhook(2, 'https://b.example');
+    await deliveries(1, a, 20);
+    await deliveries(2, b, 20);
+    // p1 holds 4 of a on the wire: it may claim 4 more of a ahead (cap 4), and 8 of b.
+    const ahead = await claim({ perOriginCap: 4, heldHere: new Map([['https://a.example', 4]]), claimAhead: true, limit: 100 });
+    const byOrigin = (list: { origin: string }[], origin: string) => list.filter((x) => x.origin === origin).length;
+    expect(byOrigin(ahead.attempts, 'https://a.example')).toBe(4);
+    expect(byOrigin(ahead.attempts, 'https://b.example')).toBe(8);
+    expect(ahead.sendLimits).toEqual({ global: 256, perOrigin: new Map(), perOriginCap: 4 });
+    // p2 sees p1's claims: a and b are full for it (it could send none), and its limits say so.
+    const other = await claim({ owner: 'p2', perOriginCap: 4, heldHere: new Map(), claimAhead: true });
+    expect(other.attempts).toEqual([]);
+    expect(other.sendLimits.perOrigin).toEqual(new Map([['https://a.example', 0], ['https://b.example', 0]]));
+    expect(other.sendLimits.global).toBe(256 - 12);
+    // Without claiming ahead, p1 takes only what the caps leave beside what it holds.
+    await s.db.transaction((tx) => claims.release(tx, ahead.attempts.map((x) => x.claimToken)));
+    const plain = await claim({ perOriginCap: 4, heldHere: new Map([['https://a.example', 4]]) });
+    expect(byOrigin(plain.attempts, 'https://a.example')).toBe(0);
+    expect(byOrigin(plain.attempts, 'https://b.example')).toBe(4);
+  });
+
+  it('claims no further ahead for an origin another process holds claims for', async () => {
+    const a = await webhook(1, 'https://a.example');
+    await deliveries(1, a, 20);
+    const p2 = await claim({ owner: 'p2', perOriginCap: 4, limit: 1 });
+    expect(p2.attempts).toHaveLength(1);
+    const p1 = await claim({ perOriginCap: 4, heldHere: new Map(), claimAhead: true });
+    // Within the cap beside p2's claim, so p1 may send everything it holds.
+    expect(p1.attempts).toHaveLength(3);
+    expect(p1.sendLimits.perOrigin.get('https://a.example')).toBe(3);
+  });
+
   it('a lapsed claim may be claimed again by another process', async () => {
     const generation = await webhook(1, 'https://a.example');
     await deliveries(1, generation, 1);

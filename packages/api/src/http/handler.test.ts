@@ -8,6 +8,7 @@ import { startTestApi, type TestApi } from '../test-support/api-server.js';
 /** SPEC §3's REST table: every path and method the document must list. */
 const SPEC_OPERATIONS = [
   ['post', '/api/workers'],
+  ['get', '/api/workers'],
   ['delete', '/api/workers/{workerId}'],
   ['get', '/api/workers/{workerId}/webhook'],
   ['put', '/api/workers/{workerId}/webhook'],

@@ -46,6 +46,32 @@ describe.each(TEST_BACKENDS)('%s', (backend) => {
       expect(strip(viaTrpc)).toEqual(strip(viaSdk as typeof viaTrpc));
     });
 
+    test('list: the caller’s own live workers, newest first, 50 per page, on REST and tRPC', async () => {
+      const mine = await api.userKey('org_list', 'user_list');
+      const someoneElse = await api.userKey('org_list', 'user_other');
+      const created: string[] = [];
+      for (let i = 0; i < 53; i++) created.push((await api.trpc(mine).workers.create.mutate({ title: `w${i}` })).id);
+      await api.trpc(someoneElse).workers.create.mutate({ title: 'not mine' });
+      await api.trpc(mine).workers.delete.mutate({ workerId: created[52]! });
+      const live = created.slice(0, 52).reverse(); // newest first
+
+      const first = await api.request('GET', '/api/workers', { key: mine });
+      expect(first.status).toBe(200);
+      expect(first.body).toMatchObject({ page: 1, pageCount: 2, totalCount: 52 });
+      expect(first.body.workers.map((w: { id: string }) => w.id)).toEqual(live.slice(0, 50));
+      expect(first.body.workers[0]).toMatchObject({ organizationId: 'org_list', userId: 'user_list', title: 'w51', outputSchema: null });
+      const second = await api.trpc(mine).workers.list.query({ page: 2 });
+      expect(second.workers.map((w) => w.id)).toEqual(live.slice(50));
+      expect(await api.trpc(mine).workers.list.query({ page: 3 })).toEqual({ workers: [], page: 3, pageCount: 2, totalCount: 52 });
+      expect((await api.request('GET', '/api/workers', { key: someoneElse })).body).toMatchObject({ totalCount: 1, workers: [{ title: 'not mine' }] });
+      for (const bad of ['0', '-1', '1.5', 'abc']) {
+        const response = await api.request('GET', `/api/workers?page=${bad}`, { key: mine });
+        expect(response).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST', message: expect.stringContaining('page') } });
+      }
+      expect((await api.request('GET', '/api/workers', { key: await api.serviceKey() })).status).toBe(403);
+      expect((await api.request('GET', '/api/workers')).status).toBe(401);
+    });
+
     test('delete removes the worker and its webhook; afterwards it is a 404', async () => {
       const sdk = api.sdk(key);
       const { id } = await sdk.workers.create({ title: 'Doomed' });

@@ -1,4 +1,5 @@
-import { createWorkerInputSchema, deletedWorkerSchema, workerIdInputSchema, workerTemplateSchema } from '@handinger-webhooks/contracts';
+import { createWorkerInputSchema, deletedWorkerSchema, workerIdInputSchema, workerTemplateListSchema, workerTemplateSchema } from '@handinger-webhooks/contracts';
+import { listWorkersInput } from '../inputs.js';
 import { userProcedure } from '../middleware/roles.js';
 import { workerOwnerProcedure } from '../middleware/worker-owner.js';
 import type { ApiServices } from '../options.js';
@@ -30,6 +31,25 @@ export function createWorkersRouter(services: ApiServices) {
       .mutation(async ({ ctx, input }) => {
         const owner = { organizationId: ctx.caller.organizationId, userId: ctx.caller.userId };
         return toWorkerTemplate(await app.commands.createWorker(owner, input, actorOf(ctx.caller)), dashboardUrl);
+      }),
+
+    list: userProcedure
+      .meta({
+        openapi: {
+          method: 'GET',
+          path: '/api/workers',
+          tags,
+          operationId: 'listWorkers',
+          summary: 'The workers the caller created, newest first, 50 per page',
+          errorResponses: { 400: 'page is not an integer ≥ 1', 401: 'Missing, invalid or revoked API key', 403: 'Not a user key' },
+        },
+      })
+      .input(listWorkersInput)
+      .output(workerTemplateListSchema)
+      .query(async ({ ctx, input }) => {
+        const owner = { organizationId: ctx.caller.organizationId, userId: ctx.caller.userId };
+        const { rows, ...counts } = await app.readModels.workersPage(owner, input.page ?? 1);
+        return { workers: rows.map((row) => toWorkerTemplate(row, dashboardUrl)), ...counts };
       }),
 
     delete: workerOwnerProcedure(app.readModels)

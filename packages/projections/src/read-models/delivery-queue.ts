@@ -30,8 +30,8 @@ const claimOf = (event: RecordedEvent): string | null => {
  * or its claim lapses in turn.
  */
 export function deliveryQueueProjector(t: TableSet): Projection {
-  const schedule = `INSERT INTO ${t.deliveryQueue} (due_at, delivery_id, worker_id, task_id, task_position, generation, attempt, version)
-     VALUES (?, ?, ?, ?, ?, ?, 1, ?)`;
+  const schedule = `INSERT INTO ${t.deliveryQueue} (due_at, delivery_id, worker_id, task_id, task_position, generation, attempt, version, origin)
+     VALUES (?, ?, ?, ?, ?, ?, 1, ?, (SELECT origin FROM ${t.webhooks} WHERE worker_id = ?))`;
   const reschedule = `UPDATE ${t.deliveryQueue} SET due_at = ?, attempt = ?, version = ? WHERE due_at = ? AND delivery_id = ?`;
   const finish = `DELETE FROM ${t.deliveryQueue} WHERE due_at = ? AND delivery_id = ?`;
   const release = `DELETE FROM ${CLAIMS_TABLE} WHERE delivery_id = ? AND token = ?`;
@@ -44,7 +44,7 @@ export function deliveryQueueProjector(t: TableSet): Projection {
       switch (event.type) {
         case 'DeliveryScheduled': {
           const d = event.data;
-          await tx.run(schedule, [Date.parse(d.dueAt), d.deliveryId, d.workerId, d.taskId, d.taskPosition ?? 0, d.webhookGeneration, event.streamPosition]);
+          await tx.run(schedule, [Date.parse(d.dueAt), d.deliveryId, d.workerId, d.taskId, d.taskPosition ?? 0, d.webhookGeneration, event.streamPosition, d.workerId]);
           tx.signalAfterCommit(DELIVERY_WORK_SIGNAL);
           break;
         }
