@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTempDir, runCli, startServerProcess, type ServerProcess } from '@handinger-webhooks/testing';
+import { createTempDir, runCli, startReceiver, startServerProcess, type ServerProcess } from '@handinger-webhooks/testing';
 import { VERSION } from './version.js';
 
 const dirs: ReturnType<typeof createTempDir>[] = [];
@@ -123,6 +123,27 @@ describe('handinger-webhooks serve', () => {
     const keyId = (await runCli(['keys', 'list', '--db', db])).stdout.split('\t')[0]!;
     expect((await runCli(['keys', 'revoke', keyId, '--db', db])).status).toBe(0);
     expect((await api(server, BOOTSTRAP, 'POST', '/api/workers', {})).status).toBe(401);
+  });
+
+  it('serve --no-delivery runs the API alone; a deliver process on the same database sends', async () => {
+    const db = tempDb();
+    const receiver = await startReceiver();
+    try {
+      const server = await startServerProcess({ args: ['serve', '--port', '0', '--db', db, '--allow-private-network', '--no-delivery'], env: { HANDINGER_BOOTSTRAP_KEY: BOOTSTRAP } });
+      servers.push(server);
+      expect(server.logs.find((line) => line.msg === 'listening')).toMatchObject({ delivery: false });
+      expect(server.logs.some((line) => line.msg === 'delivery started')).toBe(false);
+      const worker = (await api(server, BOOTSTRAP, 'POST', '/api/workers', { title: 'api only' })).body;
+      expect((await api(server, BOOTSTRAP, 'PUT', `/api/workers/${worker.id}/webhook`, { url: `${receiver.url}/hook` })).status).toBe(200);
+      const service = (await runCli(['keys', 'create', '--service', '--name', 'runner', '--db', db])).stdout.trim();
+      expect((await api(server, service, 'POST', '/api/task-completions', { taskId: 'task_api_only', workerId: worker.id, status: 'completed' })).status).toBe(202);
+      const deliverer = await startServerProcess({ args: ['deliver', '--db', db, '--allow-private-network'], readyMessage: 'delivering' });
+      servers.push(deliverer);
+      const [request] = await receiver.waitForRequests(1);
+      expect(JSON.parse(request!.body)).toMatchObject({ data: { taskId: 'task_api_only' } });
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('rebuilds projections while serving: responses are identical afterwards, and --verify catches tampering', async () => {

@@ -12,8 +12,9 @@ import { VERSION } from './version.js';
 const HELP = `handinger-webhooks ${VERSION} — outbound webhooks for Handinger workers
 
 Usage:
-  handinger-webhooks serve [--port N] [--host H] [--allow-private-network] [--db PATH]
-      API and delivery in one process.
+  handinger-webhooks serve [--port N] [--host H] [--allow-private-network] [--no-delivery] [--db PATH]
+      API and delivery in one process (--no-delivery: the API alone, with
+      deliver processes doing the sending).
   handinger-webhooks deliver [--allow-private-network] [--db PATH]
       The delivery worker alone.
   handinger-webhooks keys create --org ORG --user USER [--name N] [--db PATH]
@@ -55,7 +56,7 @@ Environment:
 
 const common = { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 const OPTIONS = {
-  serve: { ...common, host: { type: 'string' }, port: { type: 'string' }, 'allow-private-network': { type: 'boolean' } },
+  serve: { ...common, host: { type: 'string' }, port: { type: 'string' }, 'allow-private-network': { type: 'boolean' }, 'no-delivery': { type: 'boolean' } },
   deliver: { ...common, 'allow-private-network': { type: 'boolean' } },
   keys: { ...common, org: { type: 'string' }, user: { type: 'string' }, name: { type: 'string' }, service: { type: 'boolean' } },
   'rebuild-projections': { ...common, verify: { type: 'boolean' } },
@@ -70,6 +71,7 @@ interface Flags {
   host?: string;
   port?: string;
   'allow-private-network'?: boolean;
+  'no-delivery'?: boolean;
   org?: string;
   user?: string;
   name?: string;

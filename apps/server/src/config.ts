@@ -13,6 +13,8 @@ export interface ServiceConfig extends StorageConfig {
   host: string;
   port: number;
   allowPrivateNetwork: boolean;
+  /** Whether `serve` runs a delivery loop beside the API (`--no-delivery`: not). */
+  delivery: boolean;
   retryScheduleMs: readonly number[];
   deliveryTimeoutMs: number;
   deliveryConcurrency: number;
@@ -40,6 +42,7 @@ export interface ConfigFlags {
   host?: string | undefined;
   port?: string | undefined;
   'allow-private-network'?: boolean | undefined;
+  'no-delivery'?: boolean | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -87,6 +90,7 @@ export function resolveConfig(flags: ConfigFlags, env: Env): ServiceConfig {
     host: flags.host ?? env.HANDINGER_HOST ?? '127.0.0.1',
     port: integer('--port / HANDINGER_PORT', flags.port ?? env.HANDINGER_PORT ?? '3000', 0, 65_535),
     allowPrivateNetwork: flags['allow-private-network'] === true || truthy(env.HANDINGER_ALLOW_PRIVATE_NETWORK),
+    delivery: flags['no-delivery'] !== true,
     retryScheduleMs,
     deliveryTimeoutMs: integer('HANDINGER_DELIVERY_TIMEOUT_MS', env.HANDINGER_DELIVERY_TIMEOUT_MS ?? '10000', 1, 600_000),
     deliveryConcurrency: integer('HANDINGER_DELIVERY_CONCURRENCY', env.HANDINGER_DELIVERY_CONCURRENCY ?? '256', 1, 10_000),

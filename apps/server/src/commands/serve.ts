@@ -12,7 +12,7 @@ import { VERSION } from '../version.js';
 /** How long in-flight HTTP requests get to finish on shutdown before their connections are cut. */
 const HTTP_GRACE_MS = 10_000;
 
-/** `handinger-webhooks serve`: API and delivery in one process over one SQLite file. */
+/** `handinger-webhooks serve`: the API, and (unless `--no-delivery`) a delivery loop, in one process. */
 export async function serve(config: ServiceConfig): Promise<void> {
   const logger = createLogger(config.logLevel, 'server');
   const app = await openApplication({ db: config.db, secretKey: config.secretKey });
@@ -29,16 +29,16 @@ export async function serve(config: ServiceConfig): Promise<void> {
   const baseUrl = `http://${host}:${address.port}`;
 
   await bootstrapFirstKey(app, { bootstrapKey: config.bootstrapKey, baseUrl, stderr: process.stderr });
-  const delivery = startDelivery(app, deliveryOptions(config, VERSION, logger));
+  const delivery = config.delivery ? startDelivery(app, deliveryOptions(config, VERSION, logger)) : null;
   logger.info(
-    { url: baseUrl, port: address.port, db: app.database.location, secretKeySource: app.secretKeySource, allowPrivateNetwork: config.allowPrivateNetwork, version: VERSION },
+    { url: baseUrl, port: address.port, db: app.database.location, secretKeySource: app.secretKeySource, allowPrivateNetwork: config.allowPrivateNetwork, delivery: config.delivery, version: VERSION },
     'listening',
   );
 
   onShutdownSignal(async (signal) => {
     logger.info({ signal }, 'shutting down: no new requests, finishing in-flight work');
     await http.close(HTTP_GRACE_MS);
-    await delivery.stop();
+    await delivery?.stop();
     await app.close();
     logger.info({}, 'stopped');
   });
