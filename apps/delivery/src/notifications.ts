@@ -1,4 +1,4 @@
-import { streams, type TaskCompleted } from '@handinger-webhooks/contracts';
+import { streams, type DeliveryPayload, type TaskCompleted } from '@handinger-webhooks/contracts';
 import type { EventLog, RecordedEvent } from '@handinger-webhooks/event-store';
 import type { ClaimedAttempt } from '@handinger-webhooks/projections';
 import { buildPayload, serializePayload } from './payload.js';
@@ -8,12 +8,13 @@ export interface Notification {
   /** The body of SPEC §5, serialized once: signature and body cannot disagree, and retries send the same bytes. */
   body: Buffer;
   taskTitle: string | null;
+  type: DeliveryPayload['type'];
 }
 
-export const notificationOf = (task: TaskCompleted['data']): Notification => ({
-  body: serializePayload(buildPayload(task)),
-  taskTitle: task.title,
-});
+export const notificationOf = (task: TaskCompleted['data']): Notification => {
+  const payload = buildPayload(task);
+  return { body: serializePayload(payload), taskTitle: task.title, type: payload.type };
+};
 
 /** Notifications kept in memory (a few hundred bytes each): the next attempts of pending deliveries mostly. */
 const KEPT = 10_000;

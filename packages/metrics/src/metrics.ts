@@ -1,0 +1,182 @@
+import { ATTEMPT_RESULTS, NOTIFICATION_TYPES, type AttemptResultLabel, type DeliveryObserver, type NotificationType, type ObservedAttempt } from '@handinger-webhooks/contracts';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Attempt durations: from a receiver on the same network to the default 10 s timeout (and a configured longer one). */
+const ATTEMPT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** API latencies: a read is well under a millisecond of handler time, a write waits for its commit. */
+const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** A gauge read from the database is at most this old (one read per scrape, shared by the gauges it feeds). */
+const DATABASE_GAUGE_MAX_AGE_MS = 1_000;
+/** A database read for a gauge that takes longer is given up (the scrape answers with the last value). */
+const DATABASE_GAUGE_TIMEOUT_MS = 2_000;
+
+/** HTTP methods as labels: the ones an API answers; anything else (Node's parser knows ~30) is `OTHER`. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** Where the gauges that are true for the whole database, or for this process, read from. Each is optional. */
+export interface GaugeSources {
+  /** Attempts this process has claimed and not yet recorded. */
+  inFlight?: () => number;
+  /** Due attempts not in flight, and the oldest one's age: the whole queue, every process. */
+  backlog?: () => Promise<{ due: number; oldestDueAgeSeconds: number }>;
+  /** Disabled webhooks and held notifications: the whole database. */
+  webhookHealth?: () => Promise<{ disabled: number; held: number }>;
+}
+
+export interface MetricsOptions {
+  /** The process metrics of prom-client (CPU, memory, event-loop lag, GC). Default true. */
+  processMetrics?: boolean;
+}
+
+/**
+ * One read shared by every caller for `maxAgeMs`, never two at once, given
+ * up after `timeoutMs` (a database that does not answer must not hang a
+ * scrape); a failed read leaves the previous value (`undefined` at first).
+ */
+function cachedRead<T>(read: () => Promise<T>, maxAgeMs: number, timeoutMs: number): () => Promise<T | undefined> {
+  let value: T | undefined;
+  let readAt = Number.NEGATIVE_INFINITY;
+  let pending: Promise<T | undefined> | undefined;
+  return () => {
+    if (performance.now() - readAt < maxAgeMs) return Promise.resolve(value);
+    pending ??= new Promise<T | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(value), timeoutMs);
+      read().then(
+        (fresh) => {
+          value = fresh;
+          readAt = performance.now();
+        },
+        () => undefined,
+      ).finally(() => {
+        clearTimeout(timer);
+        resolve(value);
+      });
+    }).finally(() => (pending = undefined));
+    return pending;
+  };
+}
+
+/**
+ * The metrics of SPEC §10 in one registry. Counters and histograms count
+ * this process's work (Prometheus sums processes); the queue and
+ * read-model gauges are read from the database at scrape time, so they are
+ * true for every process sharing it. Labels are bounded: attempt results,
+ * notification types, HTTP methods, route templates and statuses, never an
+ * id, URL or secret.
+ *
+ * The hot-path recorders (`delivery.attemptEnded`, `observeHttp`) touch
+ * pre-made label children only: no label hashing, no allocation per call
+ * beyond a Map lookup.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly contentType = this.registry.contentType;
+  /** Give it to the delivery app (`DeliveryOptions.observer`). */
+  readonly delivery: DeliveryObserver;
+
+  private sources: GaugeSources = {};
+  private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  private readonly httpDuration: Histogram<'method' | 'route'>;
+  /** Per `method route`: the duration child, and the count child per status. */
+  private readonly httpChildren = new Map<string, { duration: Histogram.Internal<'method' | 'route'>; counts: Map<number, Counter.Internal> }>();
+
+  constructor(options: MetricsOptions = {}) {
+    const registers = [this.registry];
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+
+    const attempts = new Counter({ name: 'handinger_delivery_attempts_total', help: 'Delivery attempts whose outcome is known, by result', labelNames: ['result'] as const, registers });
+    const attemptsBy = Object.fromEntries(ATTEMPT_RESULTS.map((result) => [result, attempts.labels(result)])) as Record<AttemptResultLabel, Counter.Internal>;
+    // Every result and type is a series from the start (at 0): a rate over a series that appears later misses its first increase.
+    for (const child of Object.values(attemptsBy)) child.inc(0);
+    const attemptDuration = new Histogram({ name: 'handinger_delivery_attempt_duration_seconds', help: 'Wall-clock time of one delivery attempt, connect to response', buckets: ATTEMPT_BUCKETS, registers });
+    const notifications = new Counter({ name: 'handinger_notifications_total', help: 'Notifications sent for the first time, by type', labelNames: ['type'] as const, registers });
+    const notificationsBy = Object.fromEntries(NOTIFICATION_TYPES.map((type) => [type, notifications.labels(type)])) as Record<NotificationType, Counter.Internal>;
+    for (const child of Object.values(notificationsBy)) child.inc(0);
+    this.delivery = {
+      attemptEnded: ({ result, durationMs, attempt, type }: ObservedAttempt) => {
+        attemptsBy[result].inc();
+        attemptDuration.observe(durationMs / 1000);
+        if (attempt === 1) notificationsBy[type]?.inc();
+      },
+    };
+
+    const backlog = cachedRead(() => this.sources.backlog?.() ?? Promise.resolve(undefined), DATABASE_GAUGE_MAX_AGE_MS, DATABASE_GAUGE_TIMEOUT_MS);
+    const health = cachedRead(() => this.sources.webhookHealth?.() ?? Promise.resolve(undefined), DATABASE_GAUGE_MAX_AGE_MS, DATABASE_GAUGE_TIMEOUT_MS);
+    const sources = () => this.sources;
+    new Gauge({
+      name: 'handinger_delivery_due',
+      help: 'Delivery attempts due now and not in flight, in the whole database',
+      registers,
+      async collect() {
+        const read = await backlog();
+        if (read !== undefined) this.set(read.due);
+      },
+    });
+    new Gauge({
+      name: 'handinger_delivery_oldest_due_age_seconds',
+      help: 'How long the oldest due attempt not in flight has been due (0 when none), in the whole database',
+      registers,
+      async collect() {
+        const read = await backlog();
+        if (read !== undefined) this.set(read.oldestDueAgeSeconds);
+      },
+    });
+    new Gauge({
+      name: 'handinger_delivery_in_flight',
+      help: 'Delivery attempts this process has claimed and not yet recorded',
+      registers,
+      collect() {
+        this.set(sources().inFlight?.() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'handinger_notifications_held',
+      help: 'Notifications held for disabled webhooks, in the whole database',
+      registers,
+      async collect() {
+        const read = await health();
+        if (read !== undefined) this.set(read.held);
+      },
+    });
+    new Gauge({
+      name: 'handinger_webhooks_disabled',
+      help: 'Webhooks disabled (by hand, or because they kept failing), in the whole database',
+      registers,
+      async collect() {
+        const read = await health();
+        if (read !== undefined) this.set(read.disabled);
+      },
+    });
+
+    this.httpRequests = new Counter({ name: 'handinger_http_requests_total', help: 'HTTP requests answered, by method, route template and status', labelNames: ['method', 'route', 'status'] as const, registers });
+    this.httpDuration = new Histogram({ name: 'handinger_http_request_duration_seconds', help: 'Time to answer an HTTP request, by method and route template', labelNames: ['method', 'route'] as const, buckets: HTTP_BUCKETS, registers });
+  }
+
+  /** Where the gauges read from (set once the application and its delivery loop exist). */
+  setSources(sources: GaugeSources): void {
+    this.sources = sources;
+  }
+
+  /** One answered request; `route` must be a template or a fixed label (see `operatorRouteLabel`), never a raw path. */
+  observeHttp(method: string | undefined, route: string, status: number, seconds: number): void {
+    const m = method !== undefined && METHODS.has(method) ? method : 'OTHER';
+    const key = `${m} ${route}`;
+    let children = this.httpChildren.get(key);
+    if (children === undefined) {
+      children = { duration: this.httpDuration.labels(m, route), counts: new Map() };
+      this.httpChildren.set(key, children);
+    }
+    let count = children.counts.get(status);
+    if (count === undefined) {
+      count = this.httpRequests.labels(m, route, String(status));
+      children.counts.set(status, count);
+    }
+    count.inc();
+    children.duration.observe(seconds);
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
