@@ -43,11 +43,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
  * through (to the API's 404).
  */
 export function createOperatorRoutes(options: OperatorRoutesOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const expected = options.token ? digest(`Bearer ${options.token}`) : null;
+  const expected = options.token ? digest(options.token) : null;
   const authorized = (req: IncomingMessage): boolean => {
     if (expected === null) return true;
-    const given = req.headers.authorization;
-    return given !== undefined && timingSafeEqual(digest(given), expected);
+    // The scheme is case-insensitive (RFC 9110); the token is compared in constant time.
+    const given = /^bearer +(\S+)$/i.exec(req.headers.authorization ?? '');
+    return given !== null && timingSafeEqual(digest(given[1]!), expected);
   };
 
   const serveMetrics = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
