@@ -131,7 +131,7 @@ describe('operator routes', () => {
     for (const authorization of [undefined, 'Bearer wrong', 'metrics-token-xyz', 'bearer metrics-token-xyzz', 'Basic bWV0cmljcy10b2tlbi14eXo=']) {
       const response = await fetch(`${base}/metrics`, { headers: authorization === undefined ? {} : { authorization } });
       expect(response.status, String(authorization)).toBe(401);
-      const body = await response.json();
+      const body = (await response.json()) as { code: string };
       expect(body.code).toBe('UNAUTHORIZED');
       expect(JSON.stringify(body)).not.toContain('metrics-token-xyz');
     }
