@@ -205,13 +205,16 @@ describe('/readyz', () => {
       expect(await response.json()).toEqual({ status: 'not ready', database: 'unreachable', delivery: 'running' });
       expect((await fetch(`${node.baseUrl}/healthz`)).status).toBe(200);
       // The database gauges are given up after a bound: the scrape answers with what was last read.
-      expect((await scrapeMetrics(node.baseUrl)).families.get('handinger_delivery_due')).toBe('gauge');
+      const during = await scrapeMetrics(node.baseUrl);
+      expect(during.families.get('handinger_delivery_due')).toBe('gauge');
+      expect(during.value('handinger_ready')).toBe(0);
     }
 
     await postgres.resume();
     for (const node of [api, deliverer]) {
       await waitFor(async () => (await ready(node.baseUrl)) === 200, { timeoutMs: 30_000, message: 'readiness did not come back with the database' });
     }
+    for (const node of [api, deliverer]) expect((await scrapeMetrics(node.baseUrl)).value('handinger_ready')).toBe(1);
     expect(api.child.exitCode).toBeNull();
     expect(deliverer.child.exitCode).toBeNull();
   }, 120_000);

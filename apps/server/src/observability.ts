@@ -31,17 +31,14 @@ export function createObservability(app: Application, config: ServiceConfig, opt
   // Until a delivery loop is set, a process meant to run one is not ready.
   let delivery: { running(): boolean } | null = config.delivery ? { running: () => false } : null;
   let inFlight = (): number => 0;
+  const readiness = readinessCheck({ ping: () => app.database.ping(), get delivery() { return delivery; } });
   metrics.setSources({
     inFlight: () => inFlight(),
     backlog: () => deliveryBacklog(app.database.sql),
     webhookHealth: () => app.readModels.webhookHealth(),
+    ready: async () => (await readiness()).ready,
   });
-  const routes = createOperatorRoutes({
-    metrics,
-    token: config.metricsToken,
-    health: options.health,
-    readiness: readinessCheck({ ping: () => app.database.ping(), get delivery() { return delivery; } }),
-  });
+  const routes = createOperatorRoutes({ metrics, token: config.metricsToken, health: options.health, readiness });
   return {
     observer: record ? metrics.delivery : undefined,
     handler: (next) => (req, res) => {

@@ -26,6 +26,7 @@ describe('Metrics', () => {
       'handinger_webhooks_disabled',
       'handinger_http_requests_total',
       'handinger_http_request_duration_seconds',
+      'handinger_ready',
       'process_cpu_seconds_total',
       'process_resident_memory_bytes',
       'nodejs_eventloop_lag_seconds',
@@ -71,6 +72,7 @@ describe('Metrics', () => {
       inFlight: () => 3,
       backlog: async () => ({ due: ++reads, oldestDueAgeSeconds: 7.5 }),
       webhookHealth: async () => ({ disabled: 2, held: 5 }),
+      ready: async () => true,
     });
     const [first, second] = await Promise.all([metrics.render(), metrics.render()]);
     const third = await metrics.render();
@@ -81,6 +83,7 @@ describe('Metrics', () => {
       expect(sample(text, 'handinger_delivery_in_flight')).toBe(3);
       expect(sample(text, 'handinger_webhooks_disabled')).toBe(2);
       expect(sample(text, 'handinger_notifications_held')).toBe(5);
+      expect(sample(text, 'handinger_ready')).toBe(1);
     }
 
     const stuck = new Metrics({ processMetrics: false });

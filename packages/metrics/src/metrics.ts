@@ -21,6 +21,8 @@ export interface GaugeSources {
   backlog?: () => Promise<{ due: number; oldestDueAgeSeconds: number }>;
   /** Disabled webhooks and held notifications: the whole database. */
   webhookHealth?: () => Promise<{ disabled: number; held: number }>;
+  /** This process's readiness (`/readyz`), as `handinger_ready` 1 or 0, for alerting without probing. */
+  ready?: () => Promise<boolean>;
 }
 
 export interface MetricsOptions {
@@ -145,6 +147,16 @@ export class Metrics {
       async collect() {
         const read = await health();
         if (read !== undefined) this.set(read.disabled);
+      },
+    });
+
+    new Gauge({
+      name: 'handinger_ready',
+      help: 'Whether this process is ready (1) or not (0), as GET /readyz answers: the database answers and the delivery loop, if any, runs',
+      registers,
+      async collect() {
+        const ready = sources().ready;
+        if (ready !== undefined) this.set((await ready().catch(() => false)) ? 1 : 0);
       },
     });
 
