@@ -1,5 +1,6 @@
 import { ATTEMPT_RESULTS, NOTIFICATION_TYPES, type AttemptResultLabel, type DeliveryObserver, type NotificationType, type ObservedAttempt } from '@handinger-webhooks/contracts';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { HotCounter, HotHistogram, type CounterChild, type HistogramChild } from './hot-metrics.js';
 
 /** Attempt durations: from a receiver on the same network to the default 10 s timeout (and a configured longer one). */
 const ATTEMPT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -67,8 +68,8 @@ function cachedRead<T>(read: () => Promise<T>, maxAgeMs: number, timeoutMs: numb
  * id, URL or secret.
  *
  * The hot-path recorders (`delivery.attemptEnded`, `observeHttp`) touch
- * pre-made label children only: no label hashing, no allocation per call
- * beyond a Map lookup.
+ * label children resolved once (`hot-metrics.ts`): no label hashing, no
+ * allocation per call, a few Map lookups at most.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -77,23 +78,21 @@ export class Metrics {
   readonly delivery: DeliveryObserver;
 
   private sources: GaugeSources = {};
-  private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
-  private readonly httpDuration: Histogram<'method' | 'route'>;
-  /** Per `method route`: the duration child, and the count child per status. */
-  private readonly httpChildren = new Map<string, { duration: Histogram.Internal<'method' | 'route'>; counts: Map<number, Counter.Internal> }>();
+  private readonly httpRequests: HotCounter<'method' | 'route' | 'status'>;
+  private readonly httpDuration: HotHistogram<'method' | 'route'>;
+  /** Per method, per route: the duration child, and the count child per status. */
+  private readonly httpChildren = new Map<string, Map<string, { duration: HistogramChild; counts: Map<number, CounterChild> }>>();
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
 
-    const attempts = new Counter({ name: 'handinger_delivery_attempts_total', help: 'Delivery attempts whose outcome is known, by result', labelNames: ['result'] as const, registers });
-    const attemptsBy = Object.fromEntries(ATTEMPT_RESULTS.map((result) => [result, attempts.labels(result)])) as Record<AttemptResultLabel, Counter.Internal>;
     // Every result and type is a series from the start (at 0): a rate over a series that appears later misses its first increase.
-    for (const child of Object.values(attemptsBy)) child.inc(0);
-    const attemptDuration = new Histogram({ name: 'handinger_delivery_attempt_duration_seconds', help: 'Wall-clock time of one delivery attempt, connect to response', buckets: ATTEMPT_BUCKETS, registers });
-    const notifications = new Counter({ name: 'handinger_notifications_total', help: 'Notifications sent for the first time, by type', labelNames: ['type'] as const, registers });
-    const notificationsBy = Object.fromEntries(NOTIFICATION_TYPES.map((type) => [type, notifications.labels(type)])) as Record<NotificationType, Counter.Internal>;
-    for (const child of Object.values(notificationsBy)) child.inc(0);
+    const attempts = new HotCounter(this.registry, 'handinger_delivery_attempts_total', 'Delivery attempts whose outcome is known, by result', ['result']);
+    const attemptsBy = Object.fromEntries(ATTEMPT_RESULTS.map((result) => [result, attempts.child(result)])) as Record<AttemptResultLabel, CounterChild>;
+    const attemptDuration = new HotHistogram(this.registry, 'handinger_delivery_attempt_duration_seconds', 'Wall-clock time of one delivery attempt, connect to response', [], ATTEMPT_BUCKETS).child();
+    const notifications = new HotCounter(this.registry, 'handinger_notifications_total', 'Notifications sent for the first time, by type', ['type']);
+    const notificationsBy = Object.fromEntries(NOTIFICATION_TYPES.map((type) => [type, notifications.child(type)])) as Record<NotificationType, CounterChild>;
     this.delivery = {
       attemptEnded: ({ result, durationMs, attempt, type }: ObservedAttempt) => {
         attemptsBy[result].inc();
@@ -160,8 +159,8 @@ export class Metrics {
       },
     });
 
-    this.httpRequests = new Counter({ name: 'handinger_http_requests_total', help: 'HTTP requests answered, by method, route template and status', labelNames: ['method', 'route', 'status'] as const, registers });
-    this.httpDuration = new Histogram({ name: 'handinger_http_request_duration_seconds', help: 'Time to answer an HTTP request, by method and route template', labelNames: ['method', 'route'] as const, buckets: HTTP_BUCKETS, registers });
+    this.httpRequests = new HotCounter(this.registry, 'handinger_http_requests_total', 'HTTP requests answered, by method, route template and status', ['method', 'route', 'status']);
+    this.httpDuration = new HotHistogram(this.registry, 'handinger_http_request_duration_seconds', 'Time to answer an HTTP request, by method and route template', ['method', 'route'], HTTP_BUCKETS);
   }
 
   /** Where the gauges read from (set once the application and its delivery loop exist). */
@@ -172,17 +171,12 @@ export class Metrics {
   /** One answered request; `route` must be a template or a fixed label (see `operatorRouteLabel`), never a raw path. */
   observeHttp(method: string | undefined, route: string, status: number, seconds: number): void {
     const m = method !== undefined && METHODS.has(method) ? method : 'OTHER';
-    const key = `${m} ${route}`;
-    let children = this.httpChildren.get(key);
-    if (children === undefined) {
-      children = { duration: this.httpDuration.labels(m, route), counts: new Map() };
-      this.httpChildren.set(key, children);
-    }
+    let byRoute = this.httpChildren.get(m);
+    if (byRoute === undefined) this.httpChildren.set(m, (byRoute = new Map()));
+    let children = byRoute.get(route);
+    if (children === undefined) byRoute.set(route, (children = { duration: this.httpDuration.child(m, route), counts: new Map() }));
     let count = children.counts.get(status);
-    if (count === undefined) {
-      count = this.httpRequests.labels(m, route, String(status));
-      children.counts.set(status, count);
-    }
+    if (count === undefined) children.counts.set(status, (count = this.httpRequests.child(m, route, String(status))));
     count.inc();
     children.duration.observe(seconds);
   }

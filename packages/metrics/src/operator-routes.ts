@@ -67,6 +67,9 @@ export function createOperatorRoutes(options: OperatorRoutesOptions): (req: Inco
   };
 
   return (req, res) => {
+    // In front of every API request: what is not one of these paths leaves at once.
+    const url = req.url ?? '';
+    if (!url.startsWith(METRICS_PATH) && !url.startsWith(READY_PATH) && !url.startsWith(HEALTH_PATH)) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = pathOf(req);
     let answer: Promise<void>;

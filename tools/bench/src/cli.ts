@@ -15,6 +15,7 @@ import { apiHttpScenario } from './scenarios/api-http.js';
 import { commandPathScenario } from './scenarios/command-path.js';
 import { deliveryScenario } from './scenarios/delivery.js';
 import { executionPagesScenario } from './scenarios/execution-pages.js';
+import { metricsOverheadScenario } from './scenarios/metrics-overhead.js';
 import { rebuildScenario } from './scenarios/rebuild.js';
 import { startupScenario } from './scenarios/startup.js';
 
@@ -31,6 +32,7 @@ export const SCENARIOS: ScenarioEntry[] = [
   { id: 'api', title: 'API over HTTP', run: apiHttpScenario },
   { id: 'rebuild', title: 'rebuild', run: rebuildScenario },
   { id: 'delivery', title: 'end-to-end delivery and server memory', run: deliveryScenario },
+  { id: 'metrics', title: 'metrics overhead (on vs off, same run)', run: metricsOverheadScenario },
   { id: 'startup', title: 'startup', run: startupScenario },
 ];
 

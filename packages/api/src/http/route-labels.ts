@@ -1,6 +1,6 @@
 import type { ApiOptions } from '../options.js';
+import { restOperations } from '../rest-operations.js';
 import { createAppRouter } from '../router.js';
-import { matchRoute, routeTable } from './rest.js';
 import { TRPC_PREFIX } from './trpc.js';
 
 /** The label of a path no route serves (SPEC §10: never the raw path). */
@@ -21,8 +21,12 @@ const CONSOLE_PREFIX = '/console';
  */
 export function createRouteLabeler(options: ApiOptions): (method: string | undefined, url: string | undefined) => string {
   const appRouter = createAppRouter(options);
-  const table = routeTable(appRouter);
-  const allRoutes = new Map([['*', [...table.values()].flat()]]);
+  // Each template as a pattern that matches what the REST dispatcher routes to it (one `{param}` is one non-empty segment; one trailing slash is allowed).
+  const routes = restOperations(appRouter).map((operation) => ({
+    method: operation.method,
+    template: operation.path,
+    pattern: new RegExp(`^${operation.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^/}]+\}/g, '[^/]+')}/?$`),
+  }));
   const procedures = new Set(Object.keys(appRouter._def.procedures as object));
 
   return (method, url) => {
@@ -31,8 +35,13 @@ export function createRouteLabeler(options: ApiOptions): (method: string | undef
     const path = query === -1 ? raw : raw.slice(0, query);
     if (FIXED.has(path)) return path;
     if (path.startsWith('/api/')) {
-      const matched = matchRoute(table, method ?? '', path) ?? matchRoute(allRoutes, '*', path);
-      return matched === null ? UNMATCHED_ROUTE : matched.route.operation.path;
+      let other: string | undefined;
+      for (const route of routes) {
+        if (!route.pattern.test(path)) continue;
+        if (route.method === method) return route.template;
+        other ??= route.template;
+      }
+      return other ?? UNMATCHED_ROUTE;
     }
     if (path.startsWith(`${TRPC_PREFIX}/`)) {
       const name = path.slice(TRPC_PREFIX.length + 1);
