@@ -133,6 +133,51 @@ describe.each(TEST_BACKENDS)('metrics on %s', (backend) => {
     expect((await scrapeMetrics(guarded.baseUrl)).value('handinger_delivery_attempts_total')).toBe(1);
   }, 90_000);
 
+  it('read the due backlog, held notifications and disabled webhooks from the whole database; a test send counts as an attempt', async () => {
+    database = await createTestDatabase(backend);
+    const env = { ...database.env, HANDINGER_BOOTSTRAP_KEY: USER_KEY };
+    // An API node without a delivery loop: what is due stays due, and its gauges still see it (they read the database).
+    const api = await start(['serve', '--port', '0', '--allow-private-network', '--no-delivery'], env);
+    const service = (await runCli(['keys', 'create', '--service', '--name', 'runner'], { env })).stdout.trim();
+    const target = await receiver();
+    const active = await workerWithWebhook(api, `${target.url}/active`);
+    const paused = await workerWithWebhook(api, `${target.url}/paused`);
+    const complete = async (workerId: string, taskId: string) =>
+      expect((await call(api.baseUrl, service, 'POST', '/api/task-completions', { taskId, workerId, status: 'completed' })).status).toBe(202);
+    const until = (what: string, check: (scrape: Awaited<ReturnType<typeof scrapeMetrics>>) => boolean) =>
+      waitFor(async () => {
+        const scrape = await scrapeMetrics(api.baseUrl);
+        return check(scrape) ? scrape : null;
+      }, { timeoutMs: 20_000, message: what });
+
+    for (const taskId of ['due_1', 'due_2', 'due_3']) await complete(active, taskId);
+    await until('three attempts due, the oldest for a while', (m) => m.value('handinger_delivery_due') === 3 && m.value('handinger_delivery_oldest_due_age_seconds') > 0.2);
+
+    expect((await call(api.baseUrl, USER_KEY, 'POST', `/api/workers/${paused}/webhook/disable`)).status).toBe(200);
+    await complete(paused, 'held_1');
+    await complete(paused, 'held_2');
+    const disabled = await until('one webhook disabled, two notifications held', (m) => m.value('handinger_webhooks_disabled') === 1 && m.value('handinger_notifications_held') === 2);
+    expect(disabled.value('handinger_delivery_due')).toBe(3); // held notifications are not due
+    expect(disabled.value('handinger_delivery_in_flight')).toBe(0);
+
+    // A test is sent while disabled (SPEC §8.2), from the API node itself: one attempt, one webhook.test notification.
+    const tested = await call(api.baseUrl, USER_KEY, 'POST', `/api/workers/${paused}/webhook/test`, {});
+    expect(tested.status).toBe(200);
+    const afterTest = await scrapeMetrics(api.baseUrl);
+    expect(afterTest.value('handinger_delivery_attempts_total', { result: 'success' })).toBe(1);
+    expect(afterTest.value('handinger_notifications_total', { type: 'webhook.test' })).toBe(1);
+    expect(afterTest.value('handinger_delivery_attempt_duration_seconds_count')).toBe(1);
+
+    expect((await call(api.baseUrl, USER_KEY, 'POST', `/api/workers/${paused}/webhook/enable`)).status).toBe(200);
+    await until('nothing disabled or held, the held notifications due', (m) => m.value('handinger_webhooks_disabled') === 0 && m.value('handinger_notifications_held') === 0 && m.value('handinger_delivery_due') === 5);
+
+    // A delivery process drains the queue; the API node sees the backlog go, though it sent none of it.
+    const deliverer = await start(['deliver', '--allow-private-network', '--metrics-port', '0'], env, 'delivering');
+    await until('the backlog delivered', (m) => m.value('handinger_delivery_due') === 0 && m.value('handinger_delivery_oldest_due_age_seconds') === 0);
+    await waitFor(async () => (await scrapeMetrics(deliverer.baseUrl)).value('handinger_delivery_attempts_total', { result: 'success' }) === 5, { timeoutMs: 20_000 });
+    expect((await scrapeMetrics(api.baseUrl)).value('handinger_delivery_attempts_total')).toBe(1);
+  }, 90_000);
+
   it('label nothing with a worker id, task id, URL or secret after traffic to 200 workers through serve; the token is enforced', async () => {
     database = await createTestDatabase(backend);
     const token = 'metrics-token-not-in-any-log-0123456789';

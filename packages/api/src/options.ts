@@ -1,6 +1,15 @@
 import type { Logger, UrlPolicy } from '@handinger-webhooks/contracts';
 import { STORAGE_OUTAGE_LOG_INTERVAL_MS, silentLogger, throttledLog } from '@handinger-webhooks/contracts';
 import type { Application } from '@handinger-webhooks/commands';
+import type { SignatureVerification, WebhookExecution } from '@handinger-webhooks/contracts';
+
+/**
+ * Sends a test notification at once (SPEC §8.2), from the process serving
+ * the API: the delivery app provides it (the API itself sends nothing).
+ */
+export interface WebhookTester {
+  test(workerId: string, options: { checkSignatureVerification: boolean }): Promise<{ execution: WebhookExecution; signatureVerification: SignatureVerification }>;
+}
 
 /** Everything the API needs from the process that serves it. */
 export interface ApiOptions {
@@ -13,6 +22,8 @@ export interface ApiOptions {
   dashboardUrl?: string;
   /** Where unexpected (500) errors are reported; default: dropped. */
   logger?: Logger;
+  /** Test sends (SPEC §8.2); without it `sendTest` answers 503. */
+  webhookTester?: WebhookTester;
 }
 
 export const DEFAULT_DASHBOARD_URL = 'https://handinger.com';
@@ -26,6 +37,7 @@ export interface ApiServices {
   logger: Logger;
   /** One throttle per API for "storage unavailable" log lines (both surfaces share it). */
   storageOutage: (write: (suppressed: number) => void) => void;
+  webhookTester: WebhookTester | null;
 }
 
 /** Applies the defaults once, so no router repeats them. */
@@ -37,5 +49,6 @@ export function resolveServices(options: ApiOptions): ApiServices {
     version: options.version,
     logger: options.logger ?? silentLogger,
     storageOutage: throttledLog(STORAGE_OUTAGE_LOG_INTERVAL_MS),
+    webhookTester: options.webhookTester ?? null,
   };
 }

@@ -38,10 +38,13 @@ export async function deliveryBacklog(sql: Sql, t: TableSet = LIVE_TABLES): Prom
 }
 
 /**
- * Disabled webhooks and held notifications. The read models do not know
- * either yet (SPEC §8.5 adds `webhooks.status` and `webhooks.held_count`):
- * until they do, none is disabled and nothing is held.
+ * Disabled webhooks and the notifications held for them (SPEC §8.5: only a
+ * disabled webhook holds any), from the webhooks read model: one pass over
+ * its rows, one per configured webhook.
  */
-export async function webhookHealth(_sql: Sql, _t: TableSet = LIVE_TABLES): Promise<WebhookHealth> {
-  return { disabled: 0, held: 0 };
+export async function webhookHealth(sql: Sql, t: TableSet = LIVE_TABLES): Promise<WebhookHealth> {
+  const row = await sql.get<{ disabled: number | string; held: number | string | null }>(
+    `SELECT COUNT(*) AS disabled, SUM(held_count) AS held FROM ${t.webhooks} WHERE status = 'disabled'`,
+  );
+  return { disabled: Number(row?.disabled ?? 0), held: Number(row?.held ?? 0) };
 }

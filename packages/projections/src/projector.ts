@@ -3,6 +3,7 @@ import type { RecordedEvent, TxSql } from '@handinger-webhooks/event-store';
 import { apiKeysProjector } from './read-models/api-keys.js';
 import { deliveryQueueProjector } from './read-models/delivery-queue.js';
 import { executionsProjector } from './read-models/executions.js';
+import { failedDeliveriesProjector, recoveriesProjector } from './read-models/recoveries.js';
 import type { Projection } from './read-models/projection.js';
 import { webhooksProjector } from './read-models/webhooks.js';
 import { workersProjector } from './read-models/workers.js';
@@ -20,6 +21,8 @@ export function createProjector(tables: TableSet): (tx: TxSql, events: readonly 
     apiKeysProjector(tables),
     executionsProjector(tables),
     deliveryQueueProjector(tables),
+    failedDeliveriesProjector(tables),
+    recoveriesProjector(tables),
   ];
   const byType = new Map<string, Projection[]>();
   for (const projection of projections) {
