@@ -3,6 +3,7 @@ import type { RecordedEvent, TxSql } from '@handinger-webhooks/event-store';
 import { CLAIMS_TABLE } from '../schema.js';
 import { LIVE_TABLES, type TableSet } from '../tables.js';
 import type { Projection } from './projection.js';
+import { lockWorker } from './worker-lock.js';
 
 /** Raised after a commit that put work in the queue: the delivery loop looks at once (other processes poll, or hear it through NOTIFY). */
 export const DELIVERY_WORK_SIGNAL = 'delivery-work';
@@ -139,12 +140,15 @@ export function deliveryQueueProjector(t: TableSet): Projection {
           await remove(tx, event.data.workerId, event.data.dueAt, event.data.deliveryId);
           break;
         case 'WebhookDisabled': {
+          // A recording of this worker in another transaction (PostgreSQL) commits first, or waits: no row is copied stale.
+          await lockWorker(tx, event.data.workerId);
           const moved = await tx.run(holdAll, [event.data.workerId]);
           await tx.run(dequeueAll, [event.data.workerId]);
           await tx.run(countHeld, [moved, event.data.workerId]);
           break;
         }
         case 'WebhookEnabled': {
+          await lockWorker(tx, event.data.workerId);
           const origin = (await tx.get<{ origin: string }>(webhookOf, [event.data.workerId]))?.origin ?? null;
           await tx.run(releaseForEnable, [Date.parse(event.data.enabledAt), origin, event.data.workerId]);
           await tx.run(unholdAll, [event.data.workerId]);
@@ -153,6 +157,7 @@ export function deliveryQueueProjector(t: TableSet): Projection {
           break;
         }
         case 'WebhookRemoved':
+          await lockWorker(tx, event.data.workerId);
           // Back in the queue with no origin: the delivery loop drops them like every orphan.
           await tx.run(releaseForDrop, [Date.parse(event.data.removedAt), null, event.data.workerId]);
           await tx.run(unholdAll, [event.data.workerId]);

@@ -2,6 +2,7 @@ import { attemptTriggerOf, type AttemptTrigger, type DomainEvent } from '@handin
 import type { RecordedEvent, TxSql } from '@handinger-webhooks/event-store';
 import type { TableSet } from '../tables.js';
 import type { Projection } from './projection.js';
+import { lockWorker } from './worker-lock.js';
 
 export interface ExecutionRow {
   id: string;
@@ -46,7 +47,7 @@ export function executionsProjector(t: TableSet): Projection {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
   const rankOf = async (tx: TxSql, workerId: string, createdAt: string, id: string): Promise<number> => {
-    if (tx.dialect === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(hashtextextended(?, 1))', [`executions:${workerId}`]);
+    await lockWorker(tx, workerId);
     const last = await tx.get<{ seq: number; created_at: string; id: string }>(newest, [workerId]);
     if (!last) return 1;
     const isNewest = createdAt > last.created_at || (createdAt === last.created_at && id > last.id);
