@@ -1,12 +1,13 @@
 import { EXECUTIONS_PAGE_SIZE } from '@handinger-webhooks/contracts';
 import type { BenchContext } from '../context.js';
 import { sharedDataset } from '../dataset.js';
-import { childScript, spawnProcess, waitForIdle } from '../proc.js';
+import { childScript, cpuTimeMs, spawnProcess, waitForIdle } from '../proc.js';
 import { makeRow, type ScenarioResult } from '../result.js';
 import { interleave, pick } from '../runner.js';
 import { serverUnavailable, startServer } from '../server.js';
 import { load, runBootstrapKey } from './api-http.js';
 import { productRep } from './delivery.js';
+import { metricsHotPathCost } from './metrics-hot-path.js';
 
 /**
  * The server's internal switch that leaves the metrics out (no recording on
@@ -14,6 +15,12 @@ import { productRep } from './delivery.js';
  * scenario only, not a documented setting.
  */
 const METRICS_OFF = { HANDINGER_INTERNAL_METRICS: 'off' };
+
+/** A repetition's server CPU per delivery (all threads, during the clock). */
+const withCpuPerDelivery = <R extends { perSecond: number; serverCpuShare: number }>(rep: R) => ({ ...rep, cpuUs: (rep.serverCpuShare / rep.perSecond) * 1e6 });
+
+const cpuRow = (what: string, unit: string, product: number[], ceiling: number[]) =>
+  makeRow({ scenario: 'metrics overhead', case: what, unit, higherIsBetter: false, product, ceiling });
 
 /**
  * Issue 14: what recording the metrics of SPEC §10 costs. The same product
@@ -36,8 +43,8 @@ export async function metricsOverheadScenario(ctx: BenchContext): Promise<Scenar
         reps: ctx.sizes.reps,
         label: `metrics overhead, delivery (${ingestion})`,
         log: ctx.log,
-        ceiling: () => productRep(ctx, receiver, receiverUrl, count, concurrency, ingestion, METRICS_OFF),
-        product: () => productRep(ctx, receiver, receiverUrl, count, concurrency, ingestion),
+        ceiling: () => productRep(ctx, receiver, receiverUrl, count, concurrency, ingestion, METRICS_OFF).then(withCpuPerDelivery),
+        product: () => productRep(ctx, receiver, receiverUrl, count, concurrency, ingestion).then(withCpuPerDelivery),
       });
       result.rows.push(
         makeRow({
@@ -50,6 +57,7 @@ export async function metricsOverheadScenario(ctx: BenchContext): Promise<Scenar
           target: { kind: 'ratio-at-least', value: 0.97 },
         }),
       );
+      result.rows.push(cpuRow(`server CPU per delivery (${ingestion === 'log' ? 'recorded in the log' : 'POSTed to the API'}), all threads: metrics on vs off`, 'µs CPU/delivery', pick(runs.product, 'cpuUs'), pick(runs.ceiling, 'cpuUs')));
     }
   } finally {
     await receiver.stop();
@@ -65,12 +73,18 @@ export async function metricsOverheadScenario(ctx: BenchContext): Promise<Scenar
     for (const server of [withMetrics, without]) await waitForIdle(server.pid, { timeoutMs: 180_000 });
     const warmMs = ctx.quick ? 500 : ctx.sizes.httpDurationMs;
     for (const server of [withMetrics, without]) await load(ctx, `${server.url}${path}`, auth, warmMs);
+    /** Throughput, and the server's CPU time per request (less sensitive than throughput to what else runs on the machine). */
+    const measuredLoad = async (server: typeof withMetrics) => {
+      const cpu0 = cpuTimeMs(server.pid);
+      const answered = await load(ctx, `${server.url}${path}`, auth);
+      return { perSecond: answered.perSecond, cpuUs: ((cpuTimeMs(server.pid) - cpu0) * 1000) / answered.requests };
+    };
     const runs = await interleave({
       reps: ctx.sizes.reps,
       label: 'metrics overhead, API',
       log: ctx.log,
-      ceiling: async () => ({ perSecond: (await load(ctx, `${without.url}${path}`, auth)).perSecond }),
-      product: async () => ({ perSecond: (await load(ctx, `${withMetrics.url}${path}`, auth)).perSecond }),
+      ceiling: () => measuredLoad(without),
+      product: () => measuredLoad(withMetrics),
     });
     result.rows.push(
       makeRow({
@@ -83,12 +97,29 @@ export async function metricsOverheadScenario(ctx: BenchContext): Promise<Scenar
         target: { kind: 'ratio-at-least', value: 0.97 },
       }),
     );
+    result.rows.push(cpuRow('server CPU per API request (deep page), warm-up excluded: metrics on vs off', 'µs CPU/request', pick(runs.product, 'cpuUs'), pick(runs.ceiling, 'cpuUs')));
   } finally {
     await withMetrics.stop();
     await without.stop();
   }
+  // The recording's own CPU, timed in-process, against the server's CPU per unit without metrics (same run).
+  const cost = await metricsHotPathCost(ctx);
+  const share = (ns: number, row: string) => {
+    const baseline = result.rows.find((r) => r.case.startsWith(row))?.ceiling?.median;
+    return baseline === undefined ? Number.NaN : ns / 1000 / baseline;
+  };
+  result.details.hotPath = {
+    nsPerApiRequest: cost.perRequestNs,
+    nsPerDeliveryAttempt: cost.perAttemptNs,
+    shareOfServerCpuPerApiRequest: share(cost.perRequestNs, 'server CPU per API request'),
+    // A delivery POSTed through the API is one request (its completion) and one attempt.
+    shareOfServerCpuPerDelivery: share(cost.perAttemptNs + cost.perRequestNs, 'server CPU per delivery (POSTed'),
+  };
   result.notes.push(
-    'Product: `serve` as shipped (metrics recorded). Ceiling column: the same server with HANDINGER_INTERNAL_METRICS=off (an internal switch of the bench: no recording, no process metrics). Same paths and sizes as the `delivery` and `api` scenarios, interleaved.',
+    `Recording, timed in-process on the server's code: ${cost.perRequestNs.toFixed(0)} ns per API request (operator-route check, route label, counter and histogram), ${cost.perAttemptNs.toFixed(0)} ns per delivery attempt; as a share of the server's CPU per unit without metrics in this run: ${(100 * (result.details.hotPath as { shareOfServerCpuPerApiRequest: number }).shareOfServerCpuPerApiRequest).toFixed(2)} % per API request, ${(100 * (result.details.hotPath as { shareOfServerCpuPerDelivery: number }).shareOfServerCpuPerDelivery).toFixed(2)} % per delivery POSTed through the API.`,
+  );
+  result.notes.push(
+    'Product: `serve` as shipped (metrics recorded). Ceiling column: the same server with HANDINGER_INTERNAL_METRICS=off (an internal switch of the bench: no recording, no process metrics). Same paths and sizes as the `delivery` and `api` scenarios, interleaved. CPU rows: the server process\'s CPU time (/proc, all threads) per delivery or request; a ratio above 1 means metrics cost CPU.',
   );
   result.durationMs = performance.now() - started;
   return result;
