@@ -33,42 +33,6 @@ export class CounterChild {
   }
 }
 
-export class HotCounter<L extends string> {
-  readonly type = 'counter' as const;
-  readonly aggregator = 'sum' as const;
-  private readonly children = new Map<string, CounterChild>();
-
-  constructor(
-    registry: Registry,
-    readonly name: string,
-    readonly help: string,
-    private readonly labelNames: readonly L[],
-  ) {
-    register(registry, this);
-  }
-
-  /** The child of one label set, created (at 0) on first use: keep it, don't ask per call. */
-  child(...values: string[]): CounterChild {
-    const key = values.join('\u0000');
-    let child = this.children.get(key);
-    if (child === undefined) {
-      child = new CounterChild(Object.fromEntries(this.labelNames.map((name, i) => [name, values[i]!])));
-      this.children.set(key, child);
-    }
-    return child;
-  }
-
-  async get(): Promise<Exposition> {
-    return {
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      aggregator: this.aggregator,
-      values: [...this.children.values()].map((child) => ({ labels: child.labels, value: child.value })),
-    };
-  }
-}
-
 export class HistogramChild {
   /** Per bucket, not cumulative (the exposition sums them); the last one is +Inf. */
   readonly counts: Float64Array;
@@ -91,29 +55,55 @@ export class HistogramChild {
   }
 }
 
-export class HotHistogram<L extends string> {
-  readonly type = 'histogram' as const;
+/** A metric of children, one per label set, made on first use (keep the child: don't ask per call). */
+abstract class HotMetric<C extends { labels: Labels }> {
   readonly aggregator = 'sum' as const;
-  private readonly children = new Map<string, HistogramChild>();
+  protected readonly children = new Map<string, C>();
 
   constructor(
     registry: Registry,
     readonly name: string,
     readonly help: string,
-    private readonly labelNames: readonly L[],
-    private readonly bounds: readonly number[],
+    private readonly labelNames: readonly string[],
   ) {
     register(registry, this);
   }
 
-  child(...values: string[]): HistogramChild {
+  protected abstract make(labels: Labels): C;
+
+  child(...values: string[]): C {
     const key = values.join('\u0000');
     let child = this.children.get(key);
     if (child === undefined) {
-      child = new HistogramChild(Object.fromEntries(this.labelNames.map((name, i) => [name, values[i]!])), this.bounds);
+      child = this.make(Object.fromEntries(this.labelNames.map((name, i) => [name, values[i]!])));
       this.children.set(key, child);
     }
     return child;
+  }
+}
+
+export class HotCounter extends HotMetric<CounterChild> {
+  readonly type = 'counter' as const;
+
+  protected make(labels: Labels): CounterChild {
+    return new CounterChild(labels);
+  }
+
+  async get(): Promise<Exposition> {
+    const values = [...this.children.values()].map((child) => ({ labels: child.labels, value: child.value }));
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+}
+
+export class HotHistogram extends HotMetric<HistogramChild> {
+  readonly type = 'histogram' as const;
+
+  constructor(registry: Registry, name: string, help: string, labelNames: readonly string[], private readonly bounds: readonly number[]) {
+    super(registry, name, help, labelNames);
+  }
+
+  protected make(labels: Labels): HistogramChild {
+    return new HistogramChild(labels, this.bounds);
   }
 
   async get(): Promise<Exposition> {

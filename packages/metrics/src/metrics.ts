@@ -78,8 +78,8 @@ export class Metrics {
   readonly delivery: DeliveryObserver;
 
   private sources: GaugeSources = {};
-  private readonly httpRequests: HotCounter<'method' | 'route' | 'status'>;
-  private readonly httpDuration: HotHistogram<'method' | 'route'>;
+  private readonly httpRequests: HotCounter;
+  private readonly httpDuration: HotHistogram;
   /** Per method, per route: the duration child, and the count child per status. */
   private readonly httpChildren = new Map<string, Map<string, { duration: HistogramChild; counts: Map<number, CounterChild> }>>();
 
@@ -103,61 +103,30 @@ export class Metrics {
 
     const backlog = cachedRead(() => this.sources.backlog?.() ?? Promise.resolve(undefined), DATABASE_GAUGE_MAX_AGE_MS, DATABASE_GAUGE_TIMEOUT_MS);
     const health = cachedRead(() => this.sources.webhookHealth?.() ?? Promise.resolve(undefined), DATABASE_GAUGE_MAX_AGE_MS, DATABASE_GAUGE_TIMEOUT_MS);
-    const sources = () => this.sources;
-    new Gauge({
-      name: 'handinger_delivery_due',
-      help: 'Delivery attempts due now and not in flight, in the whole database',
-      registers,
-      async collect() {
-        const read = await backlog();
-        if (read !== undefined) this.set(read.due);
+    /** A gauge set at scrape time from `read` (left as it was when `read` has nothing). */
+    const gauge = (name: string, help: string, read: () => Promise<number | undefined> | number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          const value = await read();
+          if (value !== undefined) this.set(value);
+        },
+      });
+    gauge('handinger_delivery_due', 'Delivery attempts due now and not in flight, in the whole database', async () => (await backlog())?.due);
+    gauge('handinger_delivery_oldest_due_age_seconds', 'How long the oldest due attempt not in flight has been due (0 when none), in the whole database', async () => (await backlog())?.oldestDueAgeSeconds);
+    gauge('handinger_delivery_in_flight', 'Delivery attempts this process has claimed and not yet recorded', () => this.sources.inFlight?.() ?? 0);
+    gauge('handinger_notifications_held', 'Notifications held for disabled webhooks, in the whole database', async () => (await health())?.held);
+    gauge('handinger_webhooks_disabled', 'Webhooks disabled (by hand, or because they kept failing), in the whole database', async () => (await health())?.disabled);
+    gauge(
+      'handinger_ready',
+      'Whether this process is ready (1) or not (0), as GET /readyz answers: the database answers and the delivery loop, if any, runs',
+      async () => {
+        const ready = this.sources.ready;
+        return ready === undefined ? undefined : (await ready().catch(() => false)) ? 1 : 0;
       },
-    });
-    new Gauge({
-      name: 'handinger_delivery_oldest_due_age_seconds',
-      help: 'How long the oldest due attempt not in flight has been due (0 when none), in the whole database',
-      registers,
-      async collect() {
-        const read = await backlog();
-        if (read !== undefined) this.set(read.oldestDueAgeSeconds);
-      },
-    });
-    new Gauge({
-      name: 'handinger_delivery_in_flight',
-      help: 'Delivery attempts this process has claimed and not yet recorded',
-      registers,
-      collect() {
-        this.set(sources().inFlight?.() ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'handinger_notifications_held',
-      help: 'Notifications held for disabled webhooks, in the whole database',
-      registers,
-      async collect() {
-        const read = await health();
-        if (read !== undefined) this.set(read.held);
-      },
-    });
-    new Gauge({
-      name: 'handinger_webhooks_disabled',
-      help: 'Webhooks disabled (by hand, or because they kept failing), in the whole database',
-      registers,
-      async collect() {
-        const read = await health();
-        if (read !== undefined) this.set(read.disabled);
-      },
-    });
-
-    new Gauge({
-      name: 'handinger_ready',
-      help: 'Whether this process is ready (1) or not (0), as GET /readyz answers: the database answers and the delivery loop, if any, runs',
-      registers,
-      async collect() {
-        const ready = sources().ready;
-        if (ready !== undefined) this.set((await ready().catch(() => false)) ? 1 : 0);
-      },
-    });
+    );
 
     this.httpRequests = new HotCounter(this.registry, 'handinger_http_requests_total', 'HTTP requests answered, by method, route template and status', ['method', 'route', 'status']);
     this.httpDuration = new HotHistogram(this.registry, 'handinger_http_request_duration_seconds', 'Time to answer an HTTP request, by method and route template', ['method', 'route'], HTTP_BUCKETS);
