@@ -17,6 +17,7 @@ import { deliveryScenario } from './scenarios/delivery.js';
 import { postgresDeliveryScenario } from './scenarios/delivery-postgres.js';
 import { latencyScenario } from './scenarios/latency.js';
 import { executionPagesScenario } from './scenarios/execution-pages.js';
+import { metricsOverheadScenario } from './scenarios/metrics-overhead.js';
 import { rebuildScenario } from './scenarios/rebuild.js';
 import { startupScenario } from './scenarios/startup.js';
 
@@ -35,6 +36,7 @@ export const SCENARIOS: ScenarioEntry[] = [
   { id: 'delivery', title: 'end-to-end delivery and server memory', run: deliveryScenario },
   { id: 'latency', title: 'delivery latency at 1,000 completions/s', run: latencyScenario },
   { id: 'delivery-postgres', title: 'end-to-end delivery on PostgreSQL (1, 2, 4 deliver processes)', run: postgresDeliveryScenario },
+  { id: 'metrics', title: 'metrics overhead (on vs off, same run)', run: metricsOverheadScenario },
   { id: 'startup', title: 'startup', run: startupScenario },
 ];
 

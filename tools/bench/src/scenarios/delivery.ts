@@ -36,7 +36,7 @@ async function receiverStats(receiver: ChildHandle): Promise<{ requests: number;
   return { requests: Number(stats.requests), distinctWebhookIds: Number(stats.distinctWebhookIds) };
 }
 
-type Ingestion = 'api' | 'log';
+export type Ingestion = 'api' | 'log';
 
 /**
  * One product repetition: a fresh database with a service key, a worker and
@@ -53,7 +53,7 @@ type Ingestion = 'api' | 'log';
  *   "completions recorded → delivered → executions recorded", ingestion off
  *   the clock.
  */
-async function productRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl: string, count: number, concurrency: number, ingestion: Ingestion) {
+export async function productRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl: string, count: number, concurrency: number, ingestion: Ingestion, env: Record<string, string> = {}) {
   const dir = ctx.tempDir(`delivery-product-${ingestion}`);
   const dbPath = join(dir, 'delivery.db');
   const serviceKey = `hwk_bench_service_${randomBytes(24).toString('base64url')}`;
@@ -70,7 +70,7 @@ async function productRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl:
   }
   if (ingestion === 'api') await app.close();
 
-  const server = await startServer(ctx, { dbPath, name: `delivery-server-${ingestion}`, env: { HANDINGER_DELIVERY_ORIGIN_CONCURRENCY: String(concurrency) } });
+  const server = await startServer(ctx, { dbPath, name: `delivery-server-${ingestion}`, env: { HANDINGER_DELIVERY_ORIGIN_CONCURRENCY: String(concurrency), ...env } });
   const reader = openSqliteDatabase(dbPath);
   try {
     await waitForIdle(server.pid, { windowMs: 300, timeoutMs: 30_000 });
