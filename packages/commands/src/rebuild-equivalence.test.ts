@@ -53,6 +53,7 @@ const command = fc.oneof(
   fc.record({ kind: fc.constant('dropDelivery' as const), delivery: fc.nat(15) }),
   fc.record({ kind: fc.constant('issueKey' as const), service: fc.boolean() }),
   fc.record({ kind: fc.constant('revokeKey' as const), key: fc.nat(5) }),
+  fc.record({ kind: fc.constant('portalSession' as const), worker: fc.nat(5), readOnly: fc.boolean() }),
 );
 
 type Command = typeof command extends fc.Arbitrary<infer C> ? C : never;
@@ -130,6 +131,9 @@ async function run(app: Application, history: Command[]) {
           break;
         case 'revokeKey':
           if (pick(keys, c.key)) await app.commands.revokeApiKey(pick(keys, c.key)!);
+          break;
+        case 'portalSession':
+          if (pick(workers, c.worker)) await app.portalSessions.create(pick(workers, c.worker)!, { expiresInSeconds: 900, readOnly: c.readOnly });
           break;
       }
     } catch (error) {

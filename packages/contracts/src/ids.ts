@@ -27,6 +27,7 @@ export interface IdGenerator {
   executionId(): string;
   apiKeyId(): string;
   deliveryId(): string;
+  portalSessionId(): string;
 }
 
 /**
@@ -42,5 +43,6 @@ export function createIdGenerator(now: () => number = Date.now): IdGenerator {
     executionId: () => `whe_${ulid()}`,
     apiKeyId: () => `key_${ulid()}`,
     deliveryId: () => `msg_${ulid()}`,
+    portalSessionId: () => `ps_${ulid()}`,
   };
 }

@@ -5,3 +5,4 @@ export * from './address-policy.js';
 export * from './webhook-url.js';
 export * from './logger.js';
 export { secureRandomBytes } from './random-pool.js';
+export * from './portal.js';

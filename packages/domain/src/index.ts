@@ -5,3 +5,4 @@ export * from './api-key.js';
 export * from './task.js';
 export * from './delivery.js';
 export * from './retry-schedule.js';
+export * from './portal-session.js';

@@ -16,3 +16,4 @@ export { originOf, type WebhookRow } from './read-models/webhooks.js';
 export type { WorkerRow } from './read-models/workers.js';
 export type { ApiKeyRow } from './read-models/api-keys.js';
 export type { ExecutionRow } from './read-models/executions.js';
+export type { PortalSessionRow } from './read-models/portal-sessions.js';

@@ -3,6 +3,7 @@ import type { RecordedEvent, TxSql } from '@handinger-webhooks/event-store';
 import { apiKeysProjector } from './read-models/api-keys.js';
 import { deliveryQueueProjector } from './read-models/delivery-queue.js';
 import { executionsProjector } from './read-models/executions.js';
+import { portalSessionsProjector } from './read-models/portal-sessions.js';
 import type { Projection } from './read-models/projection.js';
 import { webhooksProjector } from './read-models/webhooks.js';
 import { workersProjector } from './read-models/workers.js';
@@ -20,6 +21,7 @@ export function createProjector(tables: TableSet): (tx: TxSql, events: readonly 
     apiKeysProjector(tables),
     executionsProjector(tables),
     deliveryQueueProjector(tables),
+    portalSessionsProjector(tables),
   ];
   const byType = new Map<string, Projection[]>();
   for (const projection of projections) {

@@ -2,6 +2,7 @@ import { EXECUTIONS_PAGE_SIZE, WORKERS_PAGE_SIZE, type WebhookExecution, type We
 import type { Sql } from '@handinger-webhooks/event-store';
 import type { ApiKeyRow } from './read-models/api-keys.js';
 import type { ExecutionRow } from './read-models/executions.js';
+import type { PortalSessionRow } from './read-models/portal-sessions.js';
 import type { WebhookRow } from './read-models/webhooks.js';
 import type { WorkerRow } from './read-models/workers.js';
 import { LIVE_TABLES as t } from './tables.js';
@@ -88,6 +89,13 @@ export class ReadModels {
 
   apiKeys(): Promise<ApiKeyRow[]> {
     return this.sql.all<ApiKeyRow>(`SELECT * FROM ${t.apiKeys} ORDER BY created_at, id`);
+  }
+
+  /** A live portal session by the hash of its credential (expired ones too: check `expires_at`). */
+  portalSessionByHash(credentialHash: string): Promise<PortalSessionRow | undefined> {
+    return this.sql
+      .get<PortalSessionRow>(`SELECT * FROM ${t.portalSessions} WHERE credential_hash = ?`, [credentialHash])
+      .then((row) => row && { ...row, generation: Number(row.generation), read_only: Number(row.read_only) });
   }
 
   /** Whether any key was ever issued (a new database has none). */

@@ -9,6 +9,7 @@ export interface TableSet {
   executions: string;
   apiKeys: string;
   deliveryQueue: string;
+  portalSessions: string;
 }
 
 export const LIVE_TABLES: TableSet = {
@@ -17,6 +18,7 @@ export const LIVE_TABLES: TableSet = {
   executions: 'webhook_executions',
   apiKeys: 'api_keys',
   deliveryQueue: 'delivery_queue',
+  portalSessions: 'portal_sessions',
 };
 
 /** Where a rebuild builds before the swap. */
