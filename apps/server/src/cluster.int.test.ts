@@ -83,10 +83,11 @@ describe('a cluster on one PostgreSQL database', () => {
     }, { timeoutMs: 120_000, message: 'not every delivery was recorded' });
 
     expect(receiver.maxInFlight()).toBeLessThanOrEqual(PER_ORIGIN_CAP);
-    // Every request is an execution, but those the killed process had on the wire (at most its share of the cap).
+    // Every request is an execution, but those the killed process had sent and not yet recorded: at most the
+    // cap on the wire plus the cap answered and waiting for its batch to be recorded (README: "Every send is an execution").
     const lostToTheKill = receiver.requests.length - recorded.totalCount;
     expect(lostToTheKill).toBeGreaterThanOrEqual(0);
-    expect(lostToTheKill).toBeLessThanOrEqual(PER_ORIGIN_CAP);
+    expect(lostToTheKill).toBeLessThanOrEqual(2 * PER_ORIGIN_CAP);
     // One webhook-id per task, whoever sent it.
     const idsPerTask = new Map<string, Set<string>>();
     for (const r of receiver.requests) idsPerTask.set(taskIdOf(r.body), (idsPerTask.get(taskIdOf(r.body)) ?? new Set()).add(String(r.headers['webhook-id'])));

@@ -9,6 +9,8 @@ import { createTestDatabase, runCli, startReceiver, startServerProcess, waitFor,
  * wrong key, changing nothing.
  */
 
+// Several CLI runs and three servers per test: minutes, not seconds, on a loaded 2-core CI machine.
+const MULTI_PROCESS_TIMEOUT_MS = 120_000;
 const USER_KEY = 'hwk_log_file_test_key_0123456789abcdefghijklm';
 const databases: TestDatabase[] = [];
 const servers: ServerProcess[] = [];
@@ -116,7 +118,7 @@ describe('export-log and import-log', () => {
     expect(statSync(`${back.db}.key`).mode & 0o777).toBe(0o600);
     const onSqlite = await serve(back);
     expect(await everyResponse(onSqlite, workers)).toEqual(before);
-  });
+  }, MULTI_PROCESS_TIMEOUT_MS);
 
   it('refuses a malformed line, a wrong key and a non-empty database, changing nothing', async () => {
     const source = await database('sqlite');
@@ -156,5 +158,5 @@ describe('export-log and import-log', () => {
       expect(again.status).toBe(1);
       expect(again.stderr).toMatch(/^handinger-webhooks: the database is not empty \(it holds \d+ events\)/);
     }
-  });
+  }, MULTI_PROCESS_TIMEOUT_MS);
 });
