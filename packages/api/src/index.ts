@@ -5,3 +5,4 @@
 export { createAppRouter, type AppRouter } from './router.js';
 export { createApiHandler } from './http/handler.js';
 export type { ApiOptions } from './options.js';
+export { parseConsoleAssets, type ConsoleAssets } from './http/console.js';

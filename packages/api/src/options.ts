@@ -1,6 +1,7 @@
 import type { Logger, UrlPolicy } from '@handinger-webhooks/contracts';
 import { STORAGE_OUTAGE_LOG_INTERVAL_MS, silentLogger, throttledLog } from '@handinger-webhooks/contracts';
 import type { Application } from '@handinger-webhooks/commands';
+import type { ConsoleAssets } from './http/console.js';
 
 /** Everything the API needs from the process that serves it. */
 export interface ApiOptions {
@@ -13,6 +14,12 @@ export interface ApiOptions {
   dashboardUrl?: string;
   /** Where unexpected (500) errors are reported; default: dropped. */
   logger?: Logger;
+  /** `HANDINGER_PUBLIC_URL`: the base of the links the API hands out (portal links); default: `http://<Host header>`. */
+  publicUrl?: string | undefined;
+  /** The web console's files (SPEC §9), served under `/console/`; without them `/console/` is a 404. */
+  console?: ConsoleAssets | undefined;
+  /** `HANDINGER_PORTAL_FRAME_ANCESTORS`: the origins allowed to frame portal views (SPEC §9.1); default none. */
+  portalFrameAncestors?: readonly string[] | undefined;
 }
 
 export const DEFAULT_DASHBOARD_URL = 'https://handinger.com';
@@ -24,6 +31,7 @@ export interface ApiServices {
   dashboardUrl: string;
   version: string;
   logger: Logger;
+  publicUrl: string | undefined;
   /** One throttle per API for "storage unavailable" log lines (both surfaces share it). */
   storageOutage: (write: (suppressed: number) => void) => void;
 }
@@ -37,5 +45,6 @@ export function resolveServices(options: ApiOptions): ApiServices {
     version: options.version,
     logger: options.logger ?? silentLogger,
     storageOutage: throttledLog(STORAGE_OUTAGE_LOG_INTERVAL_MS),
+    publicUrl: options.publicUrl?.replace(/\/+$/, '') || undefined,
   };
 }

@@ -16,6 +16,7 @@ const SPEC_OPERATIONS = [
   ['post', '/api/workers/{workerId}/webhook/regenerate-token'],
   ['get', '/api/workers/{workerId}/webhook/executions'],
   ['post', '/api/task-completions'],
+  ['post', '/api/workers/{workerId}/webhook/portal-sessions'],
   ['get', '/healthz'],
   ['get', '/api/openapi.json'],
 ] as const;
@@ -83,7 +84,7 @@ describe.each(TEST_BACKENDS)('%s', (backend) => {
     });
 
     test('unknown routes are 404 JSON on every prefix', async () => {
-      for (const [method, path] of [['GET', '/'], ['GET', '/api'], ['POST', '/healthz'], ['DELETE', '/api/openapi.json'], ['GET', '/apix']]) {
+      for (const [method, path] of [['GET', '/consolex'], ['GET', '/api'], ['POST', '/healthz'], ['DELETE', '/api/openapi.json'], ['GET', '/apix']]) {
         const response = await api.request(method!, path!);
         expect(response.status).toBe(404);
         expect(response.body).toEqual({ code: 'NOT_FOUND', message: `No route for ${method} ${path}` });

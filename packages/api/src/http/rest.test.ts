@@ -29,7 +29,7 @@ describe.each(TEST_BACKENDS)('%s', (backend) => {
       const operations = Object.entries(document.paths as Record<string, Record<string, unknown>>)
         .filter(([path]) => path !== '/healthz' && path !== '/api/openapi.json')
         .flatMap(([path, methods]) => Object.keys(methods).map((method) => [method.toUpperCase(), path.replace('{workerId}', workerId)] as const));
-      expect(operations).toHaveLength(9);
+      expect(operations).toHaveLength(10);
       for (const [method, path] of operations) {
         // No key: the procedure's own authentication answers, so the route reached it.
         const response = await api.request(method, path, method === 'GET' || method === 'DELETE' ? {} : { json: {} });

@@ -1,7 +1,7 @@
 import { webhookExecutionListSchema, webhookSchema, webhookUrlProblem, workerIdInputSchema } from '@handinger-webhooks/contracts';
 import { TRPCError } from '@trpc/server';
 import { listExecutionsInput, updateWebhookInput } from '../inputs.js';
-import { workerOwnerProcedure } from '../middleware/worker-owner.js';
+import { webhookAccessProcedure } from '../middleware/webhook-access.js';
 import type { ApiServices } from '../options.js';
 import { toWebhook } from '../shapes.js';
 import { router } from '../trpc.js';
@@ -12,7 +12,8 @@ const ownerErrors = { 401: 'Missing, invalid or revoked API key', 403: 'Not the 
 
 /** `workers.webhooks.*`: a worker's one outbound webhook and its execution log (SPEC §3). */
 export function createWebhooksRouter({ app, urlPolicy }: ApiServices) {
-  const ownerProcedure = workerOwnerProcedure(app.readModels);
+  // The creator (SPEC §2), or a portal link within what it grants (SPEC §9.1, middleware/webhook-access.ts).
+  const ownerProcedure = webhookAccessProcedure(app.readModels);
 
   return router({
     retrieve: ownerProcedure
