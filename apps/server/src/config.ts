@@ -1,4 +1,5 @@
 import { DEFAULT_RETRY_SCHEDULE_MS, parseRetrySchedule } from '@handinger-webhooks/domain';
+import { parseFrameAncestors, parsePublicUrl } from './console-options.js';
 
 /** Everything `serve` and `deliver` are configured with: flags first, then environment, then defaults (SPEC §7). */
 /** Where the data is and how its secrets are opened: what every command that touches the database needs. */
@@ -22,6 +23,9 @@ export interface ServiceConfig extends StorageConfig {
   logLevel: LogLevel;
   bootstrapKey: string | undefined;
   dashboardUrl: string;
+  /** The web console (SPEC §9): portal links' base URL and the origins that may frame portal views. */
+  publicUrl: string | undefined;
+  portalFrameAncestors: string[];
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -103,5 +107,7 @@ export function resolveConfig(flags: ConfigFlags, env: Env): ServiceConfig {
     logLevel: logLevel as LogLevel,
     bootstrapKey,
     dashboardUrl: (env.HANDINGER_DASHBOARD_URL ?? 'https://handinger.com').replace(/\/+$/, ''),
+    publicUrl: parsePublicUrl(env.HANDINGER_PUBLIC_URL),
+    portalFrameAncestors: parseFrameAncestors(env.HANDINGER_PORTAL_FRAME_ANCESTORS),
   };
 }

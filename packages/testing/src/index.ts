@@ -19,3 +19,4 @@ export {
   type StartPostgresOptions,
 } from './postgres-server.js';
 export { TEST_BACKENDS, TEST_SECRET_KEY, createTestDatabase, type TestBackend, type TestDatabase } from './backends.js';
+export { findChromium, chromiumArgs } from './chromium.js';

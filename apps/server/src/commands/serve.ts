@@ -3,6 +3,7 @@ import { openApplication } from '@handinger-webhooks/commands';
 import { startDelivery } from '@handinger-webhooks/delivery';
 import { bootstrapFirstKey } from '../bootstrap.js';
 import type { ServiceConfig } from '../config.js';
+import { loadConsoleAssets } from '../console-assets.js';
 import { deliveryOptions } from '../delivery-options.js';
 import { createHttpServer } from '../http-server.js';
 import { createLogger } from '../logger.js';
@@ -22,6 +23,9 @@ export async function serve(config: ServiceConfig): Promise<void> {
     version: VERSION,
     dashboardUrl: config.dashboardUrl,
     logger,
+    publicUrl: config.publicUrl,
+    console: loadConsoleAssets(logger),
+    portalFrameAncestors: config.portalFrameAncestors,
   });
   const http = createHttpServer(handler, logger);
   const address = await http.listen(config.host, config.port);
