@@ -3,8 +3,9 @@ import { ConfigError } from './config.js';
 /**
  * `HANDINGER_PORTAL_FRAME_ANCESTORS` (SPEC §9.1): space-separated origins
  * (`https://app.example.com`, `http://localhost:5173`) that may frame portal
- * views. Each must be a bare origin: no path, wildcard or quote, which would
- * widen or break the Content-Security-Policy it is written into.
+ * views. Each must be a bare origin (a leading `*.` for subdomains, as CSP
+ * allows, is the one wildcard): no path, `*` alone or quote, which would widen
+ * or break the Content-Security-Policy it is written into.
  */
 export function parseFrameAncestors(text: string | undefined): string[] {
   const origins = (text ?? '').split(/\s+/).filter(Boolean);
@@ -15,7 +16,8 @@ export function parseFrameAncestors(text: string | undefined): string[] {
     } catch {
       // reported below
     }
-    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin) {
+    const host = url?.hostname ?? '';
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin || !/^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(host)) {
       throw new ConfigError(`HANDINGER_PORTAL_FRAME_ANCESTORS: "${origin}" is not an origin such as https://app.example.com (scheme, host and optional port; no path or wildcard)`);
     }
   }
