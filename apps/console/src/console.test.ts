@@ -24,6 +24,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
  * (locators, waitForFunction, waitFor), never a fixed sleep.
  */
 
+// page.evaluate callbacks run in the browser: this Node program has no DOM types.
+declare const document: any, window: any, sessionStorage: any, localStorage: any, location: any, navigator: any;
+
 const here = dirname(fileURLToPath(import.meta.url));
 /** `UPDATE_SCREENSHOTS=1` copies the screenshots this run makes into the README's folder. */
 const SCREENSHOTS = join(here, '../../../docs/screenshots');
