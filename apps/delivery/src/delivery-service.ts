@@ -5,6 +5,7 @@ import { DELIVERY_WORK_SIGNAL, type Claim, type ClaimedAttempt } from '@handinge
 import { NotificationSource, type Notification } from './notifications.js';
 import { resolveOptions, type DeliveryOptions, type ResolvedDeliveryOptions } from './options.js';
 import { prepareAttempt, type PreparedAttempt } from './prepare.js';
+import { RecoveryRunner } from './recovery-runner.js';
 import { ClaimHints } from './claim-hints.js';
 import { Slots } from './slots.js';
 import type { Resolver } from './ssrf-guard.js';
@@ -74,6 +75,9 @@ interface InFlight {
  */
 const QUEUE_WAIT_MS = 1_000;
 
+/** How often a process looks for recoveries left unfinished (by a process that died mid-way, say). */
+const RECOVERY_POLL_MS = 5_000;
+
 /** A send that ended, waiting to be recorded. */
 interface Ended {
   entry: InFlight;
@@ -116,6 +120,7 @@ class DeliveryLoop implements DeliveryService {
   private readonly counters = { attempted: 0, recorded: 0, dropped: 0, largestClaim: 0, cycles: 0 };
   private readonly storageOutage = throttledLog(STORAGE_OUTAGE_LOG_INTERVAL_MS);
   private readonly unsubscribe: () => void;
+  private readonly recoveries: RecoveryRunner;
   /** Claimed and not yet recorded or given back. */
   private readonly inFlightAttempts = new Set<InFlight>();
   private ended: Ended[] = [];
@@ -148,6 +153,7 @@ class DeliveryLoop implements DeliveryService {
       this.hints.workMayBeDue();
       this.wake();
     });
+    this.recoveries = new RecoveryRunner(app, RECOVERY_POLL_MS, (error) => this.reportFailure(error, {}, 'a recovery batch failed; the next pass retries'));
     this.logger.info(
       {
         allowPrivateNetwork: options.allowPrivateNetwork,
@@ -215,7 +221,7 @@ class DeliveryLoop implements DeliveryService {
       if (toRecord.length > 0 || want > 0) {
         this.counters.cycles++;
         ({ decisions, claim } = await this.app.database.transaction(async (tx) => {
-        const recorded = await this.app.commands.recordAttemptsIn(tx, toRecord.map((e) => this.recordOf(e)));
+        const recorded = await this.app.commands.recordAttemptsIn(tx, toRecord.map((e) => this.recordOf(e)), { disableAfterMs: this.options.disableAfterMs });
         const claimed =
           want > 0
             ? await this.app.claims.claim(tx, {
@@ -297,8 +303,11 @@ class DeliveryLoop implements DeliveryService {
       url: prepared.url,
       responseStatus: result.outcome.responseStatus,
       transportError: result.outcome.transportError,
+      retryAfterMs: result.outcome.retryAfterMs ?? null,
       taskTitle: prepared.taskTitle,
       retryScheduleMs: this.options.retryScheduleMs,
+      jitter: Math.random(),
+      userAgent: this.userAgent,
     };
   }
 
@@ -311,6 +320,9 @@ class DeliveryLoop implements DeliveryService {
         this.counters.recorded++;
         // A delivery that is over needs its notification no more (a retry keeps it, to send the same bytes without reading the log).
         if (decision.recorded && decision.nextAttemptAt === null) this.notifications.forget(sent.entry.claim);
+        if (decision.recorded && decision.webhookDisabled) {
+          this.logger.warn({ workerId: sent.entry.claim.workerId, disableAfterMs: this.options.disableAfterMs }, 'webhook disabled: every attempt failed for too long; its notifications are held until it is enabled');
+        }
         if (!decision.recorded && decision.reason === 'rejected') {
           this.logger.error({ deliveryId: sent.prepared.claim.deliveryId, error: decision.error.message }, 'recording a delivery attempt was rejected');
         }
@@ -467,6 +479,7 @@ class DeliveryLoop implements DeliveryService {
     this.stopping = true;
     clearTimeout(this.timer);
     this.unsubscribe();
+    await this.recoveries.stop();
     this.giveBack(this.slots.drain()); // never sent: claimable again at once
     this.wake(); // records what ended, claims nothing more
     let deadline: NodeJS.Timeout | undefined;

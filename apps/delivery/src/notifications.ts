@@ -1,7 +1,6 @@
-import { streams, type TaskCompleted } from '@handinger-webhooks/contracts';
+import { buildPayload, buildTestPayload, serializePayload, streams, type TaskCompleted } from '@handinger-webhooks/contracts';
 import type { EventLog, RecordedEvent } from '@handinger-webhooks/event-store';
 import type { ClaimedAttempt } from '@handinger-webhooks/projections';
-import { buildPayload, serializePayload } from './payload.js';
 
 /** What every attempt of a delivery sends and records: a pure function of the task's completion. */
 export interface Notification {
@@ -13,6 +12,12 @@ export interface Notification {
 export const notificationOf = (task: TaskCompleted['data']): Notification => ({
   body: serializePayload(buildPayload(task)),
   taskTitle: task.title,
+});
+
+/** A test notification (SPEC §8.2): `timestamp` is when it was first sent, so a redelivery sends the same bytes. */
+export const testNotificationOf = (workerId: string, timestamp: string): Notification => ({
+  body: serializePayload(buildTestPayload(workerId, timestamp)),
+  taskTitle: null,
 });
 
 /** Notifications kept in memory (a few hundred bytes each): the next attempts of pending deliveries mostly. */
@@ -34,6 +39,11 @@ export class NotificationSource {
     const byDelivery = new Map<string, Notification | undefined>();
     const missing: number[] = [];
     for (const claim of claims) {
+      if (claim.taskId === null) {
+        // A test notification, redelivered: its body is rebuilt from when it was first sent.
+        byDelivery.set(claim.deliveryId, claim.firstAttemptedAt === null ? undefined : testNotificationOf(claim.workerId, claim.firstAttemptedAt));
+        continue;
+      }
       const key = claim.taskPosition ?? claim.taskId;
       const cached = this.cache.get(key);
       if (cached !== undefined) byDelivery.set(claim.deliveryId, cached);
@@ -42,9 +52,9 @@ export class NotificationSource {
     const found = new Map<number, RecordedEvent>((await this.log.eventsAt(this.log.db.sql, missing)).map((event) => [event.globalPosition, event]));
     for (const claim of claims) {
       if (byDelivery.has(claim.deliveryId)) continue;
-      const event = claim.taskPosition !== null ? found.get(claim.taskPosition) : (await this.log.readStream(this.log.db.sql, streams.task(claim.taskId)))[0];
+      const event = claim.taskPosition !== null ? found.get(claim.taskPosition) : (await this.log.readStream(this.log.db.sql, streams.task(claim.taskId!)))[0];
       const notification = event?.type === 'TaskCompleted' ? notificationOf((event as RecordedEvent<TaskCompleted>).data) : undefined;
-      if (notification !== undefined) this.keep(claim.taskPosition ?? claim.taskId, notification);
+      if (notification !== undefined) this.keep(claim.taskPosition ?? claim.taskId!, notification);
       byDelivery.set(claim.deliveryId, notification);
     }
     return byDelivery;
@@ -52,7 +62,7 @@ export class NotificationSource {
 
   /** Drops a delivery's notification (it is over: no attempt will send it again). */
   forget(claim: ClaimedAttempt): void {
-    this.cache.delete(claim.taskPosition ?? claim.taskId);
+    if (claim.taskId !== null) this.cache.delete(claim.taskPosition ?? claim.taskId);
   }
 
   private keep(key: number | string, notification: Notification): void {

@@ -1,5 +1,5 @@
 import { silentLogger, type Logger } from '@handinger-webhooks/contracts';
-import { DEFAULT_RETRY_SCHEDULE_MS } from '@handinger-webhooks/domain';
+import { DEFAULT_DISABLE_AFTER_MS, DEFAULT_RETRY_SCHEDULE_MS } from '@handinger-webhooks/domain';
 
 /**
  * How the delivery app runs. Only `version` and `allowPrivateNetwork` are
@@ -13,6 +13,12 @@ export interface DeliveryOptions {
   allowPrivateNetwork: boolean;
   /** Delays between attempts; N delays mean N + 1 attempts. Default: SPEC §5 (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). */
   retryScheduleMs?: readonly number[];
+  /**
+   * A webhook whose every attempt failed for this long (and that exhausted a
+   * notification's retries meanwhile) is disabled (SPEC §8.5). 0 turns it
+   * off. Default 5 days.
+   */
+  disableAfterMs?: number;
   /** Longest one attempt may take, connect to last body byte. Default 10 000 ms. */
   timeoutMs?: number;
   /** Attempts in flight at once, all receivers together. Default 256. */
@@ -71,6 +77,7 @@ export function resolveOptions(options: DeliveryOptions): ResolvedDeliveryOption
     version: options.version,
     allowPrivateNetwork: options.allowPrivateNetwork,
     retryScheduleMs,
+    disableAfterMs: nonNegativeInteger('disableAfterMs', options.disableAfterMs ?? DEFAULT_DISABLE_AFTER_MS),
     timeoutMs,
     globalConcurrency: positiveInteger('globalConcurrency', options.globalConcurrency ?? 256),
     perOriginConcurrency: positiveInteger('perOriginConcurrency', options.perOriginConcurrency ?? 16),

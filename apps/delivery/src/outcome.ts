@@ -6,6 +6,24 @@
 export interface AttemptOutcome {
   responseStatus: number | null;
   transportError: string | null;
+  /** What a 429 or 503 asked for with `Retry-After`, in ms from the response (SPEC §8.6); absent otherwise. */
+  retryAfterMs?: number;
+}
+
+/** The statuses whose `Retry-After` the next attempt listens to (SPEC §8.6). */
+export const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 503]);
+
+/**
+ * A `Retry-After` value in ms from `nowMs`: delay-seconds (a non-negative
+ * integer) or an HTTP date. `undefined` when it is neither; a date in the
+ * past is 0.
+ */
+export function parseRetryAfter(value: string, nowMs: number): number | undefined {
+  const text = value.trim();
+  if (/^[0-9]+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  if (Number.isNaN(at) || !/[a-z]/i.test(text)) return undefined;
+  return Math.max(0, at - nowMs);
 }
 
 /** A response arrived. 3xx is an error because redirects are not followed (SPEC §5); the status is kept. */

@@ -2,11 +2,13 @@ import { Agent, type Dispatcher } from 'undici';
 import {
   describeTransportError,
   outcomeOfStatus,
+  parseRetryAfter,
+  RETRY_AFTER_STATUSES,
   timeoutMessage,
   TOO_MANY_INFORMATIONAL_MESSAGE,
   type AttemptOutcome,
 } from './outcome.js';
-import type { HeaderList } from './prepare.js';
+import type { HeaderList } from '@handinger-webhooks/contracts';
 import { createConnector, type Resolver } from './ssrf-guard.js';
 
 /** SPEC §5: the response body is read at most this far, then the connection is dropped. */
@@ -62,6 +64,7 @@ class TooManyInformationalError extends Error {
  */
 class Attempt implements Dispatcher.DispatchHandler {
   private status: number | null = null;
+  private retryAfterMs: number | undefined;
   private received = 0;
   private informational = 0;
   private abortRequest: ((error?: Error) => void) | null = null;
@@ -84,8 +87,13 @@ class Attempt implements Dispatcher.DispatchHandler {
       return;
     }
     // Not yet on a connection (still connecting): the outcome is known now; undici's own connect timeout ends the rest.
-    this.settle(this.status === null ? { responseStatus: null, transportError: timeoutMessage(this.timeoutMs) } : outcomeOfStatus(this.status));
+    this.settle(this.status === null ? { responseStatus: null, transportError: timeoutMessage(this.timeoutMs) } : this.outcomeOfStatus());
   };
+
+  private outcomeOfStatus(): AttemptOutcome {
+    const outcome = outcomeOfStatus(this.status!);
+    return this.retryAfterMs === undefined ? outcome : { ...outcome, retryAfterMs: this.retryAfterMs };
+  }
 
   private settle(outcome: AttemptOutcome): void {
     if (this.settled) return;
@@ -99,9 +107,18 @@ class Attempt implements Dispatcher.DispatchHandler {
     this.abortRequest = abort;
   }
 
-  onHeaders(statusCode: number): boolean {
+  onHeaders(statusCode: number, headers: Buffer[]): boolean {
     if (statusCode >= 200) {
       this.status = statusCode;
+      // Raw headers alternate name, value; only the two statuses of SPEC §8.6 read them.
+      if (RETRY_AFTER_STATUSES.has(statusCode)) {
+        for (let i = 0; i + 1 < headers.length; i += 2) {
+          if (headers[i]!.length === 11 && headers[i]!.toString('latin1').toLowerCase() === 'retry-after') {
+            this.retryAfterMs = parseRetryAfter(headers[i + 1]!.toString('latin1'), Date.now());
+            break;
+          }
+        }
+      }
       return true;
     }
     // 1xx informational responses precede the real one; a flood of them is cut short.
@@ -123,12 +140,12 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
-    this.settle(this.status === null ? { responseStatus: null, transportError: 'invalid HTTP response' } : outcomeOfStatus(this.status));
+    this.settle(this.status === null ? { responseStatus: null, transportError: 'invalid HTTP response' } : this.outcomeOfStatus());
   }
 
   onError(error: Error): void {
     // A status arrived: that is the outcome even if the body then stalled or overflowed.
-    if (this.status !== null) return this.settle(outcomeOfStatus(this.status));
+    if (this.status !== null) return this.settle(this.outcomeOfStatus());
     this.settle({ responseStatus: null, transportError: this.timedOut ? timeoutMessage(this.timeoutMs) : describeTransportError(error, this.timeoutMs) });
   }
 }

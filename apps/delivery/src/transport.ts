@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { AttemptOutcome } from './outcome.js';
-import type { HeaderList } from './prepare.js';
+import type { HeaderList } from '@handinger-webhooks/contracts';
 import { Sender, type SenderOptions } from './sender.js';
 
 /** One request for the wire. */

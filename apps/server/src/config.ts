@@ -1,4 +1,4 @@
-import { DEFAULT_RETRY_SCHEDULE_MS, parseRetrySchedule } from '@handinger-webhooks/domain';
+import { DEFAULT_DISABLE_AFTER_MS, DEFAULT_RETRY_SCHEDULE_MS, parseDuration, parseRetrySchedule } from '@handinger-webhooks/domain';
 import { parseFrameAncestors, parsePublicUrl } from './console-options.js';
 
 /** Everything `serve` and `deliver` are configured with: flags first, then environment, then defaults (SPEC §7). */
@@ -17,6 +17,8 @@ export interface ServiceConfig extends StorageConfig {
   /** Whether `serve` runs a delivery loop beside the API (`--no-delivery`: not). */
   delivery: boolean;
   retryScheduleMs: readonly number[];
+  /** `HANDINGER_DISABLE_AFTER` (SPEC §8.5): 0 turns the automatic disable off. */
+  disableAfterMs: number;
   deliveryTimeoutMs: number;
   deliveryConcurrency: number;
   deliveryOriginConcurrency: number;
@@ -85,6 +87,14 @@ export function resolveConfig(flags: ConfigFlags, env: Env): ServiceConfig {
       throw new ConfigError(`HANDINGER_RETRY_SCHEDULE: ${(error as Error).message}`);
     }
   }
+  let disableAfterMs = DEFAULT_DISABLE_AFTER_MS;
+  if (env.HANDINGER_DISABLE_AFTER !== undefined) {
+    try {
+      disableAfterMs = parseDuration(env.HANDINGER_DISABLE_AFTER);
+    } catch (error) {
+      throw new ConfigError(`HANDINGER_DISABLE_AFTER: ${(error as Error).message}`);
+    }
+  }
   const bootstrapKey = env.HANDINGER_BOOTSTRAP_KEY || undefined;
   if (bootstrapKey !== undefined && (bootstrapKey.length < 32 || /\s/.test(bootstrapKey))) {
     throw new ConfigError('HANDINGER_BOOTSTRAP_KEY must be at least 32 characters without spaces (use a random key)');
@@ -96,6 +106,7 @@ export function resolveConfig(flags: ConfigFlags, env: Env): ServiceConfig {
     allowPrivateNetwork: flags['allow-private-network'] === true || truthy(env.HANDINGER_ALLOW_PRIVATE_NETWORK),
     delivery: flags['no-delivery'] !== true,
     retryScheduleMs,
+    disableAfterMs,
     deliveryTimeoutMs: integer('HANDINGER_DELIVERY_TIMEOUT_MS', env.HANDINGER_DELIVERY_TIMEOUT_MS ?? '10000', 1, 600_000),
     deliveryConcurrency: integer('HANDINGER_DELIVERY_CONCURRENCY', env.HANDINGER_DELIVERY_CONCURRENCY ?? '256', 1, 10_000),
     deliveryOriginConcurrency: integer(

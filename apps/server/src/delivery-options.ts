@@ -8,6 +8,7 @@ export function deliveryOptions(config: ServiceConfig, version: string, logger: 
     version,
     allowPrivateNetwork: config.allowPrivateNetwork,
     retryScheduleMs: config.retryScheduleMs,
+    disableAfterMs: config.disableAfterMs,
     timeoutMs: config.deliveryTimeoutMs,
     globalConcurrency: config.deliveryConcurrency,
     perOriginConcurrency: config.deliveryOriginConcurrency,

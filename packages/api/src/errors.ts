@@ -21,6 +21,7 @@ const DOMAIN_ERROR_CODES: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = {
   not_found: 'NOT_FOUND',
   conflict: 'CONFLICT',
   invalid: 'BAD_REQUEST',
+  unavailable: 'SERVICE_UNAVAILABLE',
 };
 
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';

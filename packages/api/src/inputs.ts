@@ -1,4 +1,4 @@
-import { listExecutionsInputSchema, pageSchema, updateWebhookSchema, workerIdInputSchema } from '@handinger-webhooks/contracts';
+import { listExecutionsInputSchema, pageSchema, recoverSchema, regenerateTokenSchema, sendTestSchema, updateWebhookSchema, workerIdInputSchema } from '@handinger-webhooks/contracts';
 import { z } from 'zod';
 
 const DECIMAL = /^[0-9]+$/;
@@ -29,3 +29,11 @@ export const listWorkersInput = z.object({ page: pageParam.optional() });
 
 /** `workers.webhooks.update` input: the worker (a REST path parameter) and the contract's body. */
 export const updateWebhookInput = workerIdInputSchema.extend(updateWebhookSchema.shape);
+
+/** `regenerateToken`: an optional overlap window (SPEC §8.1). */
+export const regenerateTokenInput = workerIdInputSchema.extend(regenerateTokenSchema.shape);
+export const sendTestInput = workerIdInputSchema.extend(sendTestSchema.shape);
+export const recoverInput = workerIdInputSchema.extend(recoverSchema.shape);
+/** An execution of the worker (a REST path parameter). */
+export const executionInput = workerIdInputSchema.extend({ executionId: z.string().min(1).max(200) });
+export const recoveryInput = workerIdInputSchema.extend({ recoveryId: z.string().min(1).max(200) });

@@ -65,7 +65,12 @@ export function openApiDocumentFor(appRouter: AppRouter, version: string): OpenA
   for (const operation of restOperations(appRouter)) {
     const documented = (document.paths?.[operation.path] as Record<string, { responses?: Record<string, unknown> }> | undefined)?.[operation.method.toLowerCase()];
     if (!documented?.responses) continue;
+    // A body whose every field is optional may be left out entirely (regenerate-token, test, SPEC §8).
+    const body = (documented as { requestBody?: { required?: boolean; content?: Record<string, { schema?: { required?: string[] } }> } }).requestBody;
+    if (body && !(body.content?.['application/json']?.schema?.required?.length)) body.required = false;
     documented.responses = {
+      // An answer-dependent status (a recovery's dry run) documents 200 beside the usual one.
+      ...(operation.statusOf ? { 200: documented.responses['200'] } : {}),
       [String(operation.successStatus)]: documented.responses['200'],
       ...Object.fromEntries(Object.entries(operation.errorResponses).map(([status, description]) => [status, errorResponse(description)])),
       500: errorResponse('Unexpected server error'),

@@ -15,6 +15,8 @@ export interface RestOperation {
   /** The path template, e.g. `/api/workers/{workerId}/webhook`. */
   path: string;
   successStatus: number;
+  /** The success status for one answer, when it depends on it. */
+  statusOf?: (output: unknown) => number;
   errorResponses: Record<number, string>;
 }
 
@@ -31,6 +33,7 @@ export function restOperations(appRouter: AppRouter): RestOperation[] {
       method: meta.openapi.method.toUpperCase(),
       path: meta.openapi.path,
       successStatus: meta.successStatus ?? 200,
+      ...(meta.statusOf ? { statusOf: meta.statusOf } : {}),
       errorResponses: Array.isArray(errors) ? {} : (errors ?? {}),
     }];
   });

@@ -6,9 +6,10 @@ import { publicMessage } from './errors.js';
 /**
  * Procedure metadata: `openapi` places a procedure on the REST surface
  * (trpc-to-openapi); `successStatus` overrides its REST success status
- * (202 for task completions). The tRPC surface always answers 200.
+ * (202 for task completions), and `statusOf` when it depends on the answer
+ * (a recovery's dry run is 200). The tRPC surface always answers 200.
  */
-export type ApiMeta = OpenApiMeta<{ successStatus?: 200 | 201 | 202 }>;
+export type ApiMeta = OpenApiMeta<{ successStatus?: 200 | 201 | 202; statusOf?: (output: unknown) => 200 | 201 | 202 }>;
 
 /**
  * The one tRPC instance. Its error formatter (used on `/trpc`) never

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import Handinger from '@ramensoft/handinger';
 import { createApiHandler } from '@handinger-webhooks/api';
 import { openApplication, type Application } from '@handinger-webhooks/commands';
-import { silentLogger } from '@handinger-webhooks/contracts';
+import { NO_WEBHOOK, silentLogger } from '@handinger-webhooks/contracts';
 import { TEST_BACKENDS, createTestDatabase, type TestDatabase } from '@handinger-webhooks/testing';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -171,7 +171,7 @@ describe.each(TEST_BACKENDS)('%s', (backend) => {
       // The trace is meaningful: secrets were kept, then replaced; errors carry their status.
       expect(sdkTrace).toMatchObject([
         { ok: { id: '<worker>', title: 'Parity', visibility: 'private', url: 'https://handinger.com/workers/<worker>' } },
-        { ok: { token: null, url: null, signingSecret: null } },
+        { ok: NO_WEBHOOK },
         { ok: { token: 'token#1', url: 'https://example.com/a', signingSecret: 'secret#1' } },
         { ok: { token: 'token#1', url: 'https://example.com/b', signingSecret: 'secret#1' } },
         { ok: { token: 'token#2', url: 'https://example.com/b', signingSecret: 'secret#2' } },
@@ -181,9 +181,9 @@ describe.each(TEST_BACKENDS)('%s', (backend) => {
         { status: 400, code: 'BAD_REQUEST', message: 'page: must be an integer ≥ 1' },
         { ok: { accepted: true, duplicate: false } },
         { ok: { accepted: true, duplicate: true } },
-        { ok: { token: null, url: null, signingSecret: null } },
+        { ok: NO_WEBHOOK },
         { status: 409, code: 'CONFLICT' },
-        { ok: { token: null, url: null, signingSecret: null } },
+        { ok: NO_WEBHOOK },
         { ok: { deleted: true } },
         { status: 404, code: 'NOT_FOUND' },
         { status: 404, code: 'NOT_FOUND' },
@@ -201,7 +201,7 @@ describe.each(TEST_BACKENDS)('%s', (backend) => {
         client.workers.webhooks.retrieve.query({ workerId: 'nope' }).catch((error: unknown) => error),
       ]);
       expect(requests - before).toBe(1);
-      expect(webhook).toEqual({ token: null, url: null, signingSecret: null });
+      expect(webhook).toEqual(NO_WEBHOOK);
       expect(page).toEqual({ logs: [], page: 1, pageCount: 0, totalCount: 0 });
       expect(missing).toBeInstanceOf(TRPCClientError);
       expect((missing as TRPCClientError<never>).data).toMatchObject({ code: 'NOT_FOUND', httpStatus: 404 });

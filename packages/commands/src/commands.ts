@@ -12,17 +12,30 @@ import {
   DomainError,
   apiKeyDecider,
   deliveryDecider,
+  failingLongEnough,
   foldState,
+  recoveryDecider,
   taskDecider,
   webhookDecider,
   workerDecider,
   type DeliveryState,
   type PendingDelivery,
   type RecordDelivery,
+  type SendOutcome,
   type WebhookSecrets,
 } from '@handinger-webhooks/domain';
 import { ConcurrencyError, lockForTransaction, type Database, type EventLog, type TxSql } from '@handinger-webhooks/event-store';
-import { CLAIM_METADATA, type ApiKeyRow, type ClaimedAttempt, type ReadModels, type WebhookRow, type WorkerRow } from '@handinger-webhooks/projections';
+import {
+  CLAIM_METADATA,
+  type ApiKeyRow,
+  type ClaimedAttempt,
+  type ExecutionRow,
+  type FailedRange,
+  type ReadModels,
+  type RecoveryRow,
+  type WebhookRow,
+  type WorkerRow,
+} from '@handinger-webhooks/projections';
 import { sealWebhookSecrets, type SecretBox } from '@handinger-webhooks/secrets';
 import { decideAndAppend, handle } from './handle.js';
 import { generateApiKey, generateWebhookSecrets, hashApiKey } from './secrets.js';
@@ -43,18 +56,44 @@ export interface Actor {
   keyId: string;
 }
 
+/** How recordings treat a webhook that keeps failing (SPEC §8.5): disabled after `disableAfterMs` (0 or absent: never). */
+export interface RecordingOptions {
+  disableAfterMs?: number;
+}
+
 /** One send of a claimed attempt, as the delivery pipeline reports it. */
-export type AttemptOutcomeRecord = Omit<RecordDelivery, 'type' | 'now' | 'deliveryId' | 'attempt' | 'dueAt' | 'taskId'> & {
-  claim: ClaimedAttempt;
-};
+export type AttemptOutcomeRecord = Omit<RecordDelivery, 'type' | 'now' | 'deliveryId' | 'attempt' | 'dueAt' | 'taskId' | 'retryAfterMs' | 'jitter' | 'userAgent'> &
+  Partial<Pick<RecordDelivery, 'retryAfterMs' | 'jitter' | 'userAgent'>> & {
+    claim: ClaimedAttempt;
+  };
 
 /** What recording an attempt decided (read off the appended event, never re-derived). */
 export type RecordedAttempt =
-  | { recorded: true; result: AttemptResult; nextAttemptAt: string | null }
+  /** `webhookDisabled`: this recording disabled the webhook, failing too long (SPEC §8.5). */
+  | { recorded: true; result: AttemptResult; nextAttemptAt: string | null; webhookDisabled?: true }
   | { recorded: false; reason: 'duplicate' }
   | { recorded: false; reason: 'rejected'; error: DomainError };
 
 const workerNotFound = (workerId: string) => new DomainError('not_found', 'worker_not_found', `worker ${workerId} not found`);
+const webhookNotConfigured = () => new DomainError('conflict', 'webhook_not_configured', 'no webhook is configured for this worker');
+
+/** What a recovery asks for (SPEC §8.4); times are ISO 8601. */
+export interface RecoveryRequest {
+  since: string;
+  until?: string;
+  dryRun?: boolean;
+}
+
+/** A recovery as the API shows it (`row` is `null` for a dry run). */
+export interface RecoveryView {
+  row: RecoveryRow | null;
+  since: string;
+  until: string;
+  total: number;
+}
+
+/** Resends per transaction of a recovery (each is one small append). */
+const RECOVERY_BATCH = 200;
 
 /** How many times a command is decided again after losing a race for its stream. */
 const CONCURRENCY_RETRIES = 5;
@@ -67,8 +106,12 @@ const snapshotOf = (claim: ClaimedAttempt): { state: DeliveryState; version: num
     taskId: claim.taskId,
     taskPosition: claim.taskPosition,
     webhookGeneration: claim.generation,
+    firstAttemptedAt: claim.firstAttemptedAt,
     nextAttempt: claim.attempt,
     dueAt: claim.dueAt,
+    trigger: claim.trigger,
+    oneShot: claim.oneShot,
+    recoveryId: claim.recoveryId,
     executions: [],
   } satisfies PendingDelivery,
   version: claim.version,
@@ -174,17 +217,146 @@ export class Commands {
     });
   }
 
-  /** New token and signing secret, same URL. @throws DomainError `webhook_not_configured` (409). */
-  rotateToken(workerId: string, actor?: Actor): Promise<WebhookRow> {
+  /**
+   * New token and signing secret, same URL; for `gracePeriodSeconds` the
+   * previous signing secret signs too (SPEC §8.1).
+   * @throws DomainError `webhook_not_configured` (409).
+   */
+  rotateToken(workerId: string, gracePeriodSeconds = 0, actor?: Actor): Promise<WebhookRow> {
     return this.write(async (tx) => {
       await this.activeWorker(tx, workerId);
       await handle(tx, this.log, webhookDecider, streams.webhook(workerId), {
         type: 'RotateToken',
         workerId,
         secrets: this.sealedSecrets(workerId),
+        gracePeriodSeconds,
         now: this.now(),
       }, this.metadata(actor));
       return (await this.readModels.webhook(workerId, { sql: tx }))!;
+    });
+  }
+
+  /** SPEC §8.5, by hand: idempotent. @throws DomainError `webhook_not_configured` (409). */
+  disableWebhook(workerId: string, actor?: Actor): Promise<WebhookRow> {
+    return this.webhookCommand(workerId, { type: 'DisableWebhook', workerId, reason: 'manual', now: this.now() }, actor);
+  }
+
+  /** Held notifications go out, oldest first: idempotent. @throws DomainError `webhook_not_configured` (409). */
+  enableWebhook(workerId: string, actor?: Actor): Promise<WebhookRow> {
+    return this.webhookCommand(workerId, { type: 'EnableWebhook', workerId, now: this.now() }, actor);
+  }
+
+  private webhookCommand(workerId: string, command: Parameters<typeof webhookDecider.decide>[0], actor?: Actor): Promise<WebhookRow> {
+    return this.write(async (tx) => {
+      await this.activeWorker(tx, workerId);
+      await handle(tx, this.log, webhookDecider, streams.webhook(workerId), command, this.metadata(actor));
+      return (await this.readModels.webhook(workerId, { sql: tx }))!;
+    });
+  }
+
+  /**
+   * Sends the notification of one of the worker's executions once more
+   * (SPEC §8.3): same webhook-id and body, the webhook's current URL and
+   * secrets. @throws DomainError `execution_not_found` (404), `webhook_not_configured` (409).
+   */
+  redeliver(workerId: string, executionId: string, actor?: Actor): Promise<void> {
+    return this.write(async (tx) => {
+      await this.activeWorker(tx, workerId);
+      const execution = await this.readModels.execution(workerId, executionId, tx);
+      if (execution === undefined) throw new DomainError('not_found', 'execution_not_found', `execution ${executionId} not found`);
+      const webhook = await this.readModels.webhook(workerId, { sql: tx, lock: true });
+      if (webhook === undefined) throw webhookNotConfigured();
+      await handle(tx, this.log, deliveryDecider, streams.delivery(execution.delivery_id), {
+        type: 'ResendDelivery',
+        deliveryId: execution.delivery_id,
+        trigger: 'redeliver',
+        recoveryId: null,
+        webhookGeneration: webhook.generation,
+        now: this.now(),
+      }, this.metadata(actor));
+    });
+  }
+
+  /**
+   * Starts a recovery of the worker's failed notifications (SPEC §8.4), or
+   * with `dryRun` only counts them. Its selection is fixed now: the
+   * failures recorded up to the log's head. A delivery loop resends them
+   * (`advanceRecovery`). @throws DomainError `webhook_not_configured` (409: none, or disabled).
+   */
+  startRecovery(workerId: string, request: RecoveryRequest, actor?: Actor): Promise<RecoveryView> {
+    return this.write(async (tx) => {
+      await this.activeWorker(tx, workerId);
+      const now = this.now();
+      const since = new Date(request.since).toISOString();
+      const until = request.until === undefined ? now : new Date(request.until).toISOString();
+      if (!(since < until)) throw new DomainError('invalid', 'recovery_range', 'since: must be before until');
+      if (until > now) throw new DomainError('invalid', 'recovery_range', 'until: must not be in the future');
+      const webhook = await this.readModels.webhook(workerId, { sql: tx, lock: true });
+      if (webhook === undefined) throw webhookNotConfigured();
+      if (webhook.status === 'disabled') throw new DomainError('conflict', 'webhook_disabled', 'the webhook is disabled: enable it first');
+      const range: FailedRange = { workerId, since, until, upTo: await this.log.headPosition(tx) };
+      const total = await this.readModels.failedCount(range, tx);
+      if (request.dryRun) return { row: null, since, until, total };
+      const recoveryId = this.ids.recoveryId();
+      const streamId = streams.recovery(recoveryId);
+      const started = { type: 'StartRecovery' as const, recoveryId, workerId, since, until, total, selectedUpTo: range.upTo, now };
+      await decideAndAppend(tx, this.log, recoveryDecider, streamId, started, { state: recoveryDecider.initialState(), version: 0 }, this.metadata(actor));
+      // Nothing to resend: complete at once.
+      if (total === 0) await handle(tx, this.log, recoveryDecider, streamId, { type: 'FinishRecoveryScheduling', recoveryId, resent: 0, now });
+      return { row: (await this.readModels.recovery(recoveryId, tx))!, since, until, total };
+    });
+  }
+
+  /**
+   * Resends the next batch of a recovery's selection, in one transaction
+   * (the failed-deliveries read model loses each as it is resent, so a
+   * crash between batches resumes where the last commit left it), and
+   * ends its scheduling once none is left. One process at a time works on
+   * a recovery (a transaction lock on its name); a resend is decided by the
+   * delivery's decider, which resends only what ended in failure, so a race
+   * never sends one twice. Returns whether the recovery's scheduling is over.
+   */
+  advanceRecovery(recoveryId: string): Promise<boolean> {
+    return this.write(async (tx) => {
+      await lockForTransaction(tx, `recovery-${recoveryId}`);
+      const recovery = await this.readModels.recovery(recoveryId, tx);
+      if (recovery === undefined || recovery.resent !== null) return true;
+      const now = this.now();
+      const webhook = await this.readModels.webhook(recovery.worker_id, { sql: tx, lock: true });
+      const range: FailedRange = { workerId: recovery.worker_id, since: recovery.since, until: recovery.until, upTo: Number(recovery.selected_up_to) };
+      const batch = webhook === undefined ? [] : await this.readModels.failedBatch(range, RECOVERY_BATCH, tx);
+      for (const failed of batch) {
+        await handle(tx, this.log, deliveryDecider, streams.delivery(failed.delivery_id), {
+          type: 'ResendDelivery',
+          deliveryId: failed.delivery_id,
+          trigger: 'recover',
+          recoveryId,
+          webhookGeneration: webhook!.generation,
+          now,
+        });
+      }
+      if (batch.length === RECOVERY_BATCH) return false;
+      const scheduled = Number((await this.readModels.recovery(recoveryId, tx))!.scheduled);
+      await handle(tx, this.log, recoveryDecider, streams.recovery(recoveryId), { type: 'FinishRecoveryScheduling', recoveryId, resent: scheduled, now });
+      return true;
+    });
+  }
+
+  /**
+   * Records a test notification's one send (SPEC §8.2) under the slot it
+   * held (`claimToken`), and returns its execution.
+   */
+  recordTestAttempt(workerId: string, deliveryId: string, send: SendOutcome, claimToken: string): Promise<ExecutionRow> {
+    return this.write(async (tx) => {
+      const webhook = await this.readModels.webhook(workerId, { sql: tx });
+      await handle(tx, this.log, deliveryDecider, streams.delivery(deliveryId), {
+        type: 'RecordTestAttempt',
+        deliveryId,
+        workerId,
+        webhookGeneration: webhook?.generation ?? 0,
+        ...send,
+      }, { [CLAIM_METADATA]: claimToken });
+      return (await this.readModels.execution(workerId, send.executionId, tx))!;
     });
   }
 
@@ -284,15 +456,39 @@ export class Commands {
    * per send and in order, what the decider decided. A send the decider
    * rejects is reported, not thrown: the others are recorded.
    */
-  recordAttempts(sends: readonly AttemptOutcomeRecord[]): Promise<RecordedAttempt[]> {
-    return this.write((tx) => this.recordAttemptsIn(tx, sends));
+  recordAttempts(sends: readonly AttemptOutcomeRecord[], options: RecordingOptions = {}): Promise<RecordedAttempt[]> {
+    return this.write((tx) => this.recordAttemptsIn(tx, sends, options));
   }
 
-  /** `recordAttempts` inside the caller's write transaction (the delivery pipeline records and claims in one). */
-  async recordAttemptsIn(tx: TxSql, sends: readonly AttemptOutcomeRecord[]): Promise<RecordedAttempt[]> {
+  /**
+   * `recordAttempts` inside the caller's write transaction (the delivery
+   * pipeline records and claims in one). After a failed attempt, a webhook
+   * that has failed for `disableAfterMs` is disabled (SPEC §8.5), decided
+   * from the failure span its read model keeps.
+   */
+  async recordAttemptsIn(tx: TxSql, sends: readonly AttemptOutcomeRecord[], options: RecordingOptions = {}): Promise<RecordedAttempt[]> {
     const results: RecordedAttempt[] = [];
     for (const send of sends) results.push(await this.recordAttemptIn(tx, send));
+    const disableAfterMs = options.disableAfterMs ?? 0;
+    if (disableAfterMs <= 0) return results;
+    const checked = new Set<string>();
+    for (const [i, result] of results.entries()) {
+      const { workerId } = sends[i]!.claim;
+      if (!result.recorded || (result.result !== 'exhausted' && result.result !== 'retry') || checked.has(workerId)) continue;
+      checked.add(workerId);
+      if (await this.disableIfFailingIn(tx, workerId, disableAfterMs)) results[i] = { ...result, webhookDisabled: true };
+    }
     return results;
+  }
+
+  private async disableIfFailingIn(tx: TxSql, workerId: string, disableAfterMs: number): Promise<boolean> {
+    const webhook = await this.readModels.webhook(workerId, { sql: tx });
+    if (webhook === undefined) return false;
+    const now = this.now();
+    const span = { status: webhook.status, failingSince: webhook.failing_since, exhaustedInSpan: Number(webhook.exhausted_in_span) === 1 };
+    if (!failingLongEnough(span, now, disableAfterMs)) return false;
+    const events = await handle(tx, this.log, webhookDecider, streams.webhook(workerId), { type: 'DisableWebhook', workerId, reason: 'failing', now });
+    return events.length > 0;
   }
 
   private async recordAttemptIn(tx: TxSql, send: AttemptOutcomeRecord): Promise<RecordedAttempt> {
@@ -300,6 +496,9 @@ export class Commands {
     const streamId = streams.delivery(claim.deliveryId);
     const command: RecordDelivery = {
       type: 'RecordDelivery',
+      retryAfterMs: null,
+      jitter: 0,
+      userAgent: '',
       ...outcome,
       deliveryId: claim.deliveryId,
       attempt: claim.attempt,
@@ -327,16 +526,17 @@ export class Commands {
   }
 
   /** Ends pending deliveries whose webhook is gone or was replaced (claimed as orphans), under their claims. */
-  dropDeliveries(orphans: readonly { deliveryId: string; claimToken: string }[]): Promise<number> {
+  dropDeliveries(orphans: readonly { deliveryId: string; claimToken: string; dueAt?: string }[]): Promise<number> {
     if (orphans.length === 0) return Promise.resolve(0);
     return this.write((tx) => this.dropDeliveriesIn(tx, orphans));
   }
 
   /** `dropDeliveries` inside the caller's write transaction. */
-  async dropDeliveriesIn(tx: TxSql, orphans: readonly { deliveryId: string; claimToken: string }[]): Promise<number> {
+  async dropDeliveriesIn(tx: TxSql, orphans: readonly { deliveryId: string; claimToken: string; dueAt?: string }[]): Promise<number> {
     let dropped = 0;
     for (const orphan of orphans) {
-      const events = await handle(tx, this.log, deliveryDecider, streams.delivery(orphan.deliveryId), { type: 'DropDelivery', deliveryId: orphan.deliveryId, now: this.now() }, {
+      const command = { type: 'DropDelivery' as const, deliveryId: orphan.deliveryId, ...(orphan.dueAt ? { dueAt: orphan.dueAt } : {}), now: this.now() };
+      const events = await handle(tx, this.log, deliveryDecider, streams.delivery(orphan.deliveryId), command, {
         [CLAIM_METADATA]: orphan.claimToken,
       });
       dropped += events.length;

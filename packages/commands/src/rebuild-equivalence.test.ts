@@ -31,7 +31,12 @@ const command = fc.oneof(
     weight: 3,
   },
   fc.record({ kind: fc.constant('deleteWebhook' as const), worker: fc.nat(9) }),
-  fc.record({ kind: fc.constant('rotateToken' as const), worker: fc.nat(9) }),
+  fc.record({ kind: fc.constant('rotateToken' as const), worker: fc.nat(9), gracePeriodSeconds: fc.constantFrom(0, 3600) }),
+  fc.record({ kind: fc.constant('disable' as const), worker: fc.nat(9) }),
+  fc.record({ kind: fc.constant('enable' as const), worker: fc.nat(9) }),
+  fc.record({ kind: fc.constant('redeliver' as const), execution: fc.nat(30) }),
+  fc.record({ kind: fc.constant('recover' as const), worker: fc.nat(9), dryRun: fc.boolean() }),
+  fc.record({ kind: fc.constant('sendTest' as const), worker: fc.nat(9), status: fc.constantFrom(200, 500) }),
   {
     arbitrary: fc.record({
       kind: fc.constant('completeTask' as const),
@@ -45,7 +50,7 @@ const command = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('attempt' as const),
       delivery: fc.nat(15),
-      status: fc.option(fc.constantFrom(200, 204, 302, 410, 500), { nil: null }),
+      status: fc.option(fc.constantFrom(200, 204, 302, 410, 500, 503), { nil: null }),
       startedOffsetMs: fc.integer({ min: 0, max: 60_000 }),
     }),
     weight: 6,
@@ -53,7 +58,7 @@ const command = fc.oneof(
   fc.record({ kind: fc.constant('dropDelivery' as const), delivery: fc.nat(15) }),
   fc.record({ kind: fc.constant('issueKey' as const), service: fc.boolean() }),
   fc.record({ kind: fc.constant('revokeKey' as const), key: fc.nat(5) }),
-  fc.record({ kind: fc.constant('portalSession' as const), worker: fc.nat(5), readOnly: fc.boolean() }),
+  fc.record({ kind: fc.constant('portalSession' as const), worker: fc.nat(9), readOnly: fc.boolean() }),
 );
 
 type Command = typeof command extends fc.Arbitrary<infer C> ? C : never;
@@ -79,8 +84,47 @@ async function run(app: Application, history: Command[]) {
           if (pick(workers, c.worker)) await app.commands.deleteWebhook(pick(workers, c.worker)!);
           break;
         case 'rotateToken':
-          if (pick(workers, c.worker)) await app.commands.rotateToken(pick(workers, c.worker)!);
+          if (pick(workers, c.worker)) await app.commands.rotateToken(pick(workers, c.worker)!, c.gracePeriodSeconds);
           break;
+        case 'disable':
+          if (pick(workers, c.worker)) await app.commands.disableWebhook(pick(workers, c.worker)!);
+          break;
+        case 'enable':
+          if (pick(workers, c.worker)) await app.commands.enableWebhook(pick(workers, c.worker)!);
+          break;
+        case 'redeliver': {
+          const executions = await app.database.sql.all<{ id: string; worker_id: string }>('SELECT id, worker_id FROM webhook_executions ORDER BY id');
+          const execution = pick(executions, c.execution);
+          if (execution) await app.commands.redeliver(execution.worker_id, execution.id);
+          break;
+        }
+        case 'recover': {
+          const workerId = pick(workers, c.worker);
+          if (!workerId) break;
+          const view = await app.commands.startRecovery(workerId, { since: '2026-01-01T00:00:00.000Z', dryRun: c.dryRun });
+          if (view.row !== null) while (!(await app.commands.advanceRecovery(view.row.id)));
+          break;
+        }
+        case 'sendTest': {
+          const workerId = pick(workers, c.worker);
+          const webhook = workerId === undefined ? undefined : await app.readModels.webhook(workerId);
+          if (!webhook) break;
+          const deliveryId = `msg_test_${++executions}`;
+          const token = await app.database.transaction((tx) =>
+            app.claims.reserveSlot(tx, { deliveryId, origin: webhook.origin, owner: 'test', ttlMs: 600_000, globalCap: 100_000, perOriginCap: 100_000 }),
+          );
+          await app.commands.recordTestAttempt(workerId!, deliveryId, {
+            executionId: `whe_${String(++executions).padStart(26, '0')}`,
+            startedAt: new Date(T0 + executions).toISOString(),
+            durationMs: 2,
+            url: webhook.url,
+            responseStatus: c.status,
+            transportError: null,
+            retryAfterMs: null,
+            userAgent: 'Handinger-Webhooks/test',
+          }, token!);
+          break;
+        }
         case 'completeTask': {
           const workerId = pick(workers, c.worker);
           if (!workerId) break;
@@ -104,8 +148,11 @@ async function run(app: Application, history: Command[]) {
                 transportError: c.status === null ? 'connection refused' : null,
                 taskTitle: null,
                 retryScheduleMs: [0, 0, 0],
+                retryAfterMs: c.status === 503 ? 1_000 : null,
+                jitter: 0.5,
+                userAgent: 'Handinger-Webhooks/test',
               },
-            ]);
+            ], { disableAfterMs: 1 });
           }
           const others = claim.attempts.filter((a) => a !== target).map((a) => a.claimToken);
           await app.database.transaction((tx) => app.claims.release(tx, others));
@@ -180,6 +227,18 @@ describe.each(TEST_BACKENDS)('read models on %s', (backend) => {
               { kind: 'completeTask', worker: 0, task: 1, status: 'completed' },
               { kind: 'attempt', delivery: 0, status: 500, startedOffsetMs: 10 },
               { kind: 'completeTask', worker: 0, task: 2, status: 'error' },
+              // Out of retries (and disabled for failing), recovered, tested, redelivered, held by a disable.
+              { kind: 'attempt', delivery: 0, status: 500, startedOffsetMs: 20 },
+              { kind: 'attempt', delivery: 0, status: 500, startedOffsetMs: 30 },
+              { kind: 'attempt', delivery: 0, status: 500, startedOffsetMs: 40 },
+              { kind: 'enable', worker: 0 },
+              { kind: 'rotateToken', worker: 0, gracePeriodSeconds: 3600 },
+              { kind: 'recover', worker: 0, dryRun: false },
+              { kind: 'sendTest', worker: 0, status: 200 },
+              { kind: 'redeliver', execution: 0 },
+              { kind: 'disable', worker: 0 },
+              { kind: 'completeTask', worker: 0, task: 3, status: 'completed' },
+              { kind: 'portalSession', worker: 0, readOnly: true },
             ],
           ],
         ],

@@ -30,15 +30,24 @@ export type WebhookConfigured = Event<
   { workerId: string; url: string; token: string; signingSecret: string; configuredAt: string }
 >;
 export type WebhookUrlChanged = Event<'WebhookUrlChanged', { workerId: string; url: string; changedAt: string }>;
+/**
+ * New secrets; with an overlap window (SPEC §8.1) the previous signing
+ * secret (sealed) keeps signing beside the new one until
+ * `previousSigningSecretExpiresAt`. Without one, both fields are absent.
+ */
 export type WebhookTokenRotated = Event<
   'WebhookTokenRotated',
-  { workerId: string; token: string; signingSecret: string; rotatedAt: string }
+  { workerId: string; token: string; signingSecret: string; rotatedAt: string; previousSigningSecret?: string; previousSigningSecretExpiresAt?: string }
 >;
 export type WebhookRemoved = Event<
   'WebhookRemoved',
   { workerId: string; reason: 'removed' | 'worker_deleted'; removedAt: string }
 >;
-export type WebhookEvent = WebhookConfigured | WebhookUrlChanged | WebhookTokenRotated | WebhookRemoved;
+/** SPEC §8.5: nothing is sent (tests aside) until enabled; notifications are held. */
+export type WebhookDisabled = Event<'WebhookDisabled', { workerId: string; reason: 'manual' | 'failing'; disabledAt: string }>;
+/** Held notifications go out, oldest first. */
+export type WebhookEnabled = Event<'WebhookEnabled', { workerId: string; enabledAt: string }>;
+export type WebhookEvent = WebhookConfigured | WebhookUrlChanged | WebhookTokenRotated | WebhookRemoved | WebhookDisabled | WebhookEnabled;
 
 export type ApiKeyRole = 'user' | 'service';
 export type ApiKeyIssued = Event<
@@ -94,11 +103,15 @@ export type DeliveryScheduled = Event<
 /**
  * What an attempt decided, as the decider recorded it: `delivered` (2xx),
  * `retry` (another attempt is scheduled), `gone` (HTTP 410: no more
- * attempts), `exhausted` (the schedule ran out), or `superseded` (a late
- * send of an attempt another process already recorded: logged, schedule
- * unchanged).
+ * attempts), `exhausted` (the schedule ran out), `failed` (a single attempt
+ * — a test, redelivery or recovery — that did not succeed; never retried),
+ * or `superseded` (a late send of an attempt another process already
+ * recorded: logged, schedule unchanged).
  */
-export type AttemptResult = 'delivered' | 'retry' | 'gone' | 'exhausted' | 'superseded';
+export type AttemptResult = 'delivered' | 'retry' | 'gone' | 'exhausted' | 'failed' | 'superseded';
+
+/** Why an attempt was made (SPEC §8.7): the first, a retry, an operator's redelivery or recovery, a test, or the first after an enable. */
+export type AttemptTrigger = 'delivery' | 'retry' | 'redeliver' | 'recover' | 'test' | 'enable';
 /** One attempt, exactly what the execution log shows, plus the decided next attempt. */
 export type DeliveryAttempted = Event<
   'DeliveryAttempted',
@@ -123,6 +136,39 @@ export type DeliveryAttempted = Event<
     nextAttempt?: number;
     /** The decision (absent in events recorded before it was: derive it with `attemptResultOf`). */
     result?: AttemptResult;
+    /** Why it was made (absent in older events: `delivery` for attempt 1, else `retry`). */
+    trigger?: AttemptTrigger;
+    /** The `User-Agent` it was sent with (the execution detail rebuilds the request from it). */
+    userAgent?: string;
+    /** The recovery it belongs to (trigger `recover`). */
+    recoveryId?: string;
+    /** When the notification was first attempted; on the attempt that ends it in failure (what a recovery selects by). */
+    firstAttemptedAt?: string;
+  }
+>;
+/**
+ * An operator asked for one more attempt of a notification (SPEC §8.3,
+ * §8.4): the same `webhook-id` and body, the webhook's current URL and
+ * secrets. Of an ended notification it opens a single attempt (`oneShot`,
+ * never retried); of one with an attempt pending it makes that attempt due
+ * now (`previousDueAt` is where the queue held it), and its schedule goes on.
+ */
+export type DeliveryResent = Event<
+  'DeliveryResent',
+  {
+    deliveryId: string;
+    workerId: string;
+    trigger: 'redeliver' | 'recover';
+    recoveryId?: string;
+    attempt: number;
+    oneShot: boolean;
+    webhookGeneration: number;
+    dueAt: string;
+    previousDueAt?: string;
+    taskId: string | null;
+    taskPosition?: number;
+    firstAttemptedAt?: string;
+    requestedAt: string;
   }
 >;
 /** A pending delivery whose webhook was removed (or replaced by a new generation) before its next attempt. */
@@ -130,7 +176,25 @@ export type DeliveryDropped = Event<
   'DeliveryDropped',
   { deliveryId: string; workerId: string; reason: 'webhook_removed'; dueAt: string; droppedAt: string }
 >;
-export type DeliveryEvent = DeliveryScheduled | DeliveryAttempted | DeliveryDropped;
+export type DeliveryEvent = DeliveryScheduled | DeliveryAttempted | DeliveryDropped | DeliveryResent;
+
+/** The trigger an attempt was recorded with (older events: read off the attempt number). */
+export function attemptTriggerOf(data: DeliveryAttempted['data']): AttemptTrigger {
+  return data.trigger ?? (data.attempt === 1 ? 'delivery' : 'retry');
+}
+
+/**
+ * A recovery (SPEC §8.4): every notification of the worker first attempted
+ * in [since, until) that had ended in failure by `selectedUpTo` (a global
+ * log position), sent once more. `total` is how many were selected.
+ */
+export type RecoveryStarted = Event<
+  'RecoveryStarted',
+  { recoveryId: string; workerId: string; since: string; until: string; total: number; selectedUpTo: number; createdAt: string }
+>;
+/** Every selected notification has been resent (its attempt may still be on the way). */
+export type RecoveryScheduled = Event<'RecoveryScheduled', { recoveryId: string; workerId: string; resent: number; scheduledAt: string }>;
+export type RecoveryEvent = RecoveryStarted | RecoveryScheduled;
 
 /** The decision an attempt recorded; for events from before `result` was stored, read off the rest of the event. */
 export function attemptResultOf(data: DeliveryAttempted['data']): AttemptResult {
@@ -162,7 +226,7 @@ export type PortalSessionCreated = Event<
 >;
 export type PortalSessionEvent = PortalSessionCreated;
 
-export type DomainEvent = WorkerEvent | WebhookEvent | ApiKeyEvent | TaskEvent | DeliveryEvent | PortalSessionEvent;
+export type DomainEvent = WorkerEvent | WebhookEvent | ApiKeyEvent | TaskEvent | DeliveryEvent | RecoveryEvent | PortalSessionEvent;
 export type DomainEventType = DomainEvent['type'];
 
 /** Stream ids: one stream per aggregate instance. */
@@ -172,5 +236,6 @@ export const streams = {
   apiKey: (keyId: string) => `apikey-${keyId}`,
   task: (taskId: string) => `task-${taskId}`,
   delivery: (deliveryId: string) => `delivery-${deliveryId}`,
+  recovery: (recoveryId: string) => `recovery-${recoveryId}`,
   portalSession: (sessionId: string) => `portal-${sessionId}`,
 } as const;

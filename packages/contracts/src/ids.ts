@@ -27,6 +27,7 @@ export interface IdGenerator {
   executionId(): string;
   apiKeyId(): string;
   deliveryId(): string;
+  recoveryId(): string;
   portalSessionId(): string;
 }
 
@@ -43,6 +44,7 @@ export function createIdGenerator(now: () => number = Date.now): IdGenerator {
     executionId: () => `whe_${ulid()}`,
     apiKeyId: () => `key_${ulid()}`,
     deliveryId: () => `msg_${ulid()}`,
+    recoveryId: () => `rec_${ulid()}`,
     portalSessionId: () => `ps_${ulid()}`,
   };
 }

@@ -50,13 +50,48 @@ export type WorkerTemplateList = z.infer<typeof workerTemplateListSchema>;
 export const deletedWorkerSchema = z.object({ deleted: z.literal(true) });
 export type DeletedWorker = z.infer<typeof deletedWorkerSchema>;
 
+export const webhookStatusSchema = z.enum(['active', 'disabled']);
+export const disabledReasonSchema = z.enum(['manual', 'failing']);
+
 export const webhookSchema = z.object({
   token: z.string().nullable(),
   url: z.string().nullable(),
   /** Our addition to Handinger's model (SPEC §3): keys the Standard Webhooks signature. */
   signingSecret: z.string().nullable(),
+  /** SPEC §8.1: until then the previous signing secret signs too; `null` when no overlap window is open. */
+  previousSigningSecretExpiresAt: z.string().nullable(),
+  /** SPEC §8.5 (`active` when no webhook is configured). */
+  status: webhookStatusSchema,
+  disabledReason: disabledReasonSchema.nullable(),
+  disabledAt: z.string().nullable(),
+  /** Notifications waiting for an enable. */
+  heldNotifications: z.number().int(),
 });
 export type Webhook = z.infer<typeof webhookSchema>;
+
+/** A worker's webhook when none is configured: every field empty, `active`, nothing held. */
+export const NO_WEBHOOK: Webhook = Object.freeze({
+  token: null,
+  url: null,
+  signingSecret: null,
+  previousSigningSecretExpiresAt: null,
+  status: 'active',
+  disabledReason: null,
+  disabledAt: null,
+  heldNotifications: 0,
+});
+
+/** The longest overlap window of a rotation (SPEC §8.1): a week. */
+export const MAX_GRACE_PERIOD_SECONDS = 604_800;
+
+export const regenerateTokenSchema = z.object({ gracePeriodSeconds: z.number().int().min(0).max(MAX_GRACE_PERIOD_SECONDS).optional() });
+export const sendTestSchema = z.object({ checkSignatureVerification: z.boolean().optional() });
+export const recoverSchema = z.object({
+  since: z.iso.datetime({ offset: true }),
+  until: z.iso.datetime({ offset: true }).optional(),
+  dryRun: z.boolean().optional(),
+});
+export type RecoverInput = z.infer<typeof recoverSchema>;
 
 /** `url` is required; `null` removes the webhook. The URL rules live in `webhookUrlProblem`. */
 export const updateWebhookSchema = z.object({ url: z.string().nullable() });
@@ -88,6 +123,36 @@ export const webhookExecutionListSchema = z.object({
   totalCount: z.number().int(),
 });
 export type WebhookExecutionList = z.infer<typeof webhookExecutionListSchema>;
+
+export const attemptTriggerSchema = z.enum(['delivery', 'retry', 'redeliver', 'recover', 'test', 'enable']);
+
+/** SPEC §8.7: an execution with the request that was sent (its two secret headers redacted). */
+export const webhookExecutionDetailSchema = webhookExecutionSchema.extend({
+  webhookId: z.string(),
+  attempt: z.number().int(),
+  trigger: attemptTriggerSchema,
+  request: z.object({ headers: z.record(z.string(), z.string()), body: z.string() }),
+});
+export type WebhookExecutionDetail = z.infer<typeof webhookExecutionDetailSchema>;
+
+export const signatureVerificationSchema = z.enum(['verified', 'not-verified', 'not-checked']);
+export type SignatureVerification = z.infer<typeof signatureVerificationSchema>;
+export const webhookTestResultSchema = z.object({ execution: webhookExecutionSchema, signatureVerification: signatureVerificationSchema });
+export type WebhookTestResult = z.infer<typeof webhookTestResultSchema>;
+
+export const acceptedSchema = z.object({ accepted: z.literal(true) });
+
+export const recoverySchema = z.object({
+  id: z.string().nullable(),
+  status: z.enum(['dry-run', 'running', 'completed']),
+  since: z.string(),
+  until: z.string(),
+  total: z.number().int(),
+  sent: z.number().int(),
+  createdAt: z.string().nullable(),
+  completedAt: z.string().nullable(),
+});
+export type Recovery = z.infer<typeof recoverySchema>;
 
 export const pageSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 

@@ -15,8 +15,8 @@ export function foldState<State, Event>(decider: Pick<Decider<State, never, Even
   return events.reduce(decider.evolve, decider.initialState());
 }
 
-/** How adapters should surface a rejection: HTTP 404, 409 or 400. */
-export type DomainErrorKind = 'not_found' | 'conflict' | 'invalid';
+/** How adapters should surface a rejection: HTTP 404, 409, 400, or 503 (`unavailable`: try again later). */
+export type DomainErrorKind = 'not_found' | 'conflict' | 'invalid' | 'unavailable';
 
 /** A command the rules reject. Typed so adapters map it without string matching. */
 export class DomainError extends Error {

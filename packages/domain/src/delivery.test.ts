@@ -28,6 +28,9 @@ const attempt = (n: number, over: Partial<RecordDelivery> = {}): RecordDelivery 
   taskId: 'task_1',
   taskTitle: 'Check',
   retryScheduleMs: [1_000, 2_000],
+  retryAfterMs: null,
+  jitter: 0,
+  userAgent: 'Handinger-Webhooks/test',
   now: '2026-01-01T00:00:01.000Z',
   ...over,
 });
@@ -50,12 +53,15 @@ const attempted = (n: number, over: Partial<DeliveryAttempted['data']> = {}): De
     nextAttemptAt: t2,
     nextAttempt: n + 1,
     result: 'retry',
+    userAgent: 'Handinger-Webhooks/test',
+    trigger: n === 1 ? 'delivery' : 'retry',
     ...over,
   },
 });
 /** An attempt that ended the delivery: no next attempt. */
 const final = (n: number, over: Partial<DeliveryAttempted['data']>): DeliveryAttempted => {
-  const event = attempted(n, { nextAttemptAt: null, ...over });
+  const endsInFailure = over.result === 'gone' || over.result === 'exhausted' || over.result === 'failed';
+  const event = attempted(n, { nextAttemptAt: null, ...(endsInFailure ? { firstAttemptedAt: t0 } : {}), ...over });
   delete event.data.nextAttempt;
   return event;
 };
@@ -162,6 +168,118 @@ describe('delivery decider', () => {
       delete legacy.data.result;
       delete legacy.data.nextAttempt;
       spec.given([scheduled, legacy]).when(attempt(2)).then([attempted(2, { nextAttemptAt: '2026-01-01T00:00:03.000Z' })]);
+    });
+  });
+
+  describe('RecordDelivery: retries that listen to the receiver (SPEC §8.6)', () => {
+    it('extends the scheduled delay by the jitter, up to 10 %, never shortens it', () => {
+      spec.given([scheduled]).when(attempt(1, { jitter: 0.5 })).then([attempted(1, { nextAttemptAt: '2026-01-01T00:00:02.050Z' })]);
+      spec.given([scheduled]).when(attempt(1, { jitter: 0.999 })).then([attempted(1, { nextAttemptAt: '2026-01-01T00:00:02.100Z' })]);
+    });
+
+    it('waits as long as a 429 or 503 asked with Retry-After, never beyond the longest delay of the schedule', () => {
+      spec.given([scheduled]).when(attempt(1, { responseStatus: 429, retryAfterMs: 1_500 })).then([attempted(1, { responseStatus: 429, errorMessage: 'HTTP 429', nextAttemptAt: '2026-01-01T00:00:02.500Z' })]);
+      spec.given([scheduled]).when(attempt(1, { responseStatus: 503, retryAfterMs: 60_000 })).then([attempted(1, { responseStatus: 503, errorMessage: 'HTTP 503', nextAttemptAt: '2026-01-01T00:00:03.000Z' })]);
+      // Shorter than the schedule: the schedule wins.
+      spec.given([scheduled]).when(attempt(1, { responseStatus: 503, retryAfterMs: 10 })).then([attempted(1, { responseStatus: 503, errorMessage: 'HTTP 503', nextAttemptAt: t2 })]);
+    });
+
+    it('ignores Retry-After on other statuses, and keeps the number of attempts', () => {
+      spec.given([scheduled]).when(attempt(1, { responseStatus: 500, retryAfterMs: 1_500 })).then([attempted(1)]);
+      spec.given([scheduled, attempted(1), attempted(2, { nextAttemptAt: t5 })]).when(attempt(3, { responseStatus: 429, retryAfterMs: 1_000 })).then([final(3, { responseStatus: 429, errorMessage: 'HTTP 429', result: 'exhausted' })]);
+    });
+  });
+
+  describe('ResendDelivery (SPEC §8.3, §8.4)', () => {
+    const t9 = '2026-01-01T00:00:09.000Z';
+    const exhausted = final(3, { result: 'exhausted' });
+    const history = [scheduled, attempted(1), attempted(2, { nextAttemptAt: t5 }), exhausted];
+    const resend = (over: Partial<{ trigger: 'redeliver' | 'recover'; recoveryId: string | null }> = {}) => ({
+      type: 'ResendDelivery' as const,
+      deliveryId,
+      trigger: 'redeliver' as const,
+      recoveryId: null,
+      webhookGeneration: 9,
+      now: t9,
+      ...over,
+    });
+    const resent = {
+      type: 'DeliveryResent' as const,
+      data: { deliveryId, workerId, trigger: 'redeliver' as const, attempt: 4, oneShot: true, webhookGeneration: 9, dueAt: t9, taskId: 'task_1', taskPosition: 41, firstAttemptedAt: t0, requestedAt: t9 },
+    };
+
+    it('opens one more attempt of an ended notification, under the current webhook', () => {
+      spec.given(history).when(resend()).then([resent]);
+      const delivered = final(1, { requestStatus: 'success', responseStatus: 200, errorMessage: null, result: 'delivered' });
+      spec.given([scheduled, delivered]).when(resend()).then([{ ...resent, data: { ...resent.data, attempt: 2 } }]);
+    });
+
+    it('that attempt is never retried: a failure ends it, with its trigger', () => {
+      spec
+        .given([...history, resent])
+        .when(attempt(4, { dueAt: t9 }))
+        .then([final(4, { dueAt: t9, result: 'failed', trigger: 'redeliver' })]);
+    });
+
+    it('brings a pending attempt forward instead of sending twice', () => {
+      spec
+        .given([scheduled, attempted(1)])
+        .when(resend())
+        .then([{ type: 'DeliveryResent', data: { ...resent.data, attempt: 2, oneShot: false, previousDueAt: t2 } }]);
+    });
+
+    it('a recovery resends only what ended in failure, naming the recovery on the attempt', () => {
+      const recovered = { ...resent, data: { ...resent.data, trigger: 'recover' as const, recoveryId: 'rec_1' } };
+      spec.given(history).when(resend({ trigger: 'recover', recoveryId: 'rec_1' })).then([recovered]);
+      spec.given([scheduled, attempted(1)]).when(resend({ trigger: 'recover', recoveryId: 'rec_1' })).thenNothingHappens();
+      spec
+        .given([...history, recovered])
+        .when(attempt(4, { dueAt: t9, responseStatus: 200 }))
+        .then([final(4, { dueAt: t9, requestStatus: 'success', responseStatus: 200, errorMessage: null, result: 'delivered', trigger: 'recover', recoveryId: 'rec_1' })]);
+    });
+
+    it('rejects an unknown delivery', () => {
+      spec.given([]).when(resend()).thenThrows('delivery_not_found');
+    });
+  });
+
+  describe('RecordTestAttempt (SPEC §8.2)', () => {
+    const test = {
+      type: 'RecordTestAttempt' as const,
+      deliveryId,
+      workerId,
+      webhookGeneration: 7,
+      executionId: 'whe_0000000000000000000000000T',
+      startedAt: t0,
+      durationMs: 3,
+      url: 'https://a.example/hook',
+      responseStatus: 204,
+      transportError: null,
+      retryAfterMs: null,
+      userAgent: 'Handinger-Webhooks/test',
+    };
+
+    it('records one attempt with no task, never retried', () => {
+      spec.given([]).when(test).then([
+        {
+          type: 'DeliveryAttempted',
+          data: {
+            deliveryId, workerId, attempt: 1, executionId: test.executionId, startedAt: t0, durationMs: 3, url: test.url,
+            requestStatus: 'success', responseStatus: 204, errorMessage: null, userAgent: test.userAgent,
+            taskId: null, taskTitle: null, dueAt: t0, nextAttemptAt: null, result: 'delivered', trigger: 'test',
+          },
+        },
+      ]);
+      spec.given([]).when({ ...test, responseStatus: 500 }).then([
+        {
+          type: 'DeliveryAttempted',
+          data: {
+            deliveryId, workerId, attempt: 1, executionId: test.executionId, startedAt: t0, durationMs: 3, url: test.url,
+            requestStatus: 'error', responseStatus: 500, errorMessage: 'HTTP 500', userAgent: test.userAgent,
+            taskId: null, taskTitle: null, dueAt: t0, nextAttemptAt: null, result: 'failed', trigger: 'test', firstAttemptedAt: t0,
+          },
+        },
+      ]);
     });
   });
 

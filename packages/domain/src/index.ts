@@ -5,4 +5,5 @@ export * from './api-key.js';
 export * from './task.js';
 export * from './delivery.js';
 export * from './retry-schedule.js';
+export * from './recovery.js';
 export * from './portal-session.js';

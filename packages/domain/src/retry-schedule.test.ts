@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY_SCHEDULE_MS, parseRetrySchedule } from './retry-schedule.js';
+import { DEFAULT_RETRY_SCHEDULE_MS, nextDelayMs, parseDuration, parseRetrySchedule } from './retry-schedule.js';
 
 describe('retry schedule', () => {
   it('defaults to 7 delays: 8 attempts in all', () => {
@@ -17,5 +17,25 @@ describe('retry schedule', () => {
 
   it.each(['5', 'abc', '1s,', '-1s', '1d'])('rejects %j', (text) => {
     expect(() => parseRetrySchedule(text)).toThrow(/invalid retry delay/);
+  });
+});
+
+describe('parseDuration', () => {
+  it('reads a number and a unit, and 0 alone', () => {
+    expect(parseDuration('5d')).toBe(5 * 86_400_000);
+    expect(parseDuration('12h')).toBe(12 * 3_600_000);
+    expect(parseDuration('3s')).toBe(3_000);
+    expect(parseDuration('250ms')).toBe(250);
+    expect(parseDuration('0')).toBe(0);
+  });
+
+  it('refuses anything else, naming it', () => {
+    for (const bad of ['', '5', 'd', '-1d', '1w', '1 d x']) expect(() => parseDuration(bad)).toThrow(/invalid duration/);
+  });
+});
+
+describe('nextDelayMs', () => {
+  it('is undefined once the schedule has no delay left', () => {
+    expect(nextDelayMs([1_000], 2, { jitter: 0, retryAfterMs: null })).toBeUndefined();
   });
 });

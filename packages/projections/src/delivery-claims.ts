@@ -55,7 +55,8 @@ export interface SendLimits {
 export interface ClaimedAttempt {
   deliveryId: string;
   workerId: string;
-  taskId: string;
+  /** `null` for a test notification (redelivered). */
+  taskId: string | null;
   /** Where the completion is in the log (`null`: look it up by task id). */
   taskPosition: number | null;
   generation: number;
@@ -69,6 +70,17 @@ export interface ClaimedAttempt {
   token: string;
   /** Sealed (SPEC §7). */
   signingSecret: string;
+  /** Sealed; signs too while the overlap window of a rotation is open (SPEC §8.1). */
+  previousSigningSecret: string | null;
+  /** Epoch ms; the window is open for attempts that start before it. */
+  previousSigningSecretExpiresAt: number | null;
+  /** Why this attempt is made (SPEC §8.7). */
+  trigger: 'delivery' | 'retry' | 'redeliver' | 'recover' | 'enable';
+  /** A single attempt, never retried (a redelivery or recovery of an ended notification). */
+  oneShot: boolean;
+  recoveryId: string | null;
+  /** When the notification was first attempted (`null`: this is its first attempt). */
+  firstAttemptedAt: string | null;
   /** Fences the recording (see the queue projection); give it back with `release` if never sent. */
   claimToken: string;
 }
@@ -77,6 +89,8 @@ export interface ClaimedAttempt {
 export interface OrphanedDelivery {
   deliveryId: string;
   claimToken: string;
+  /** Where the queue holds it (an enable or a removal may have moved it from where its stream last put it). */
+  dueAt: string;
   reason: 'webhook removed' | 'webhook replaced';
 }
 
@@ -113,6 +127,12 @@ function toAttempt(row: CandidateRow, webhook: WebhookRow, claimToken: string): 
     origin: webhook.origin,
     token: webhook.token,
     signingSecret: webhook.signing_secret,
+    previousSigningSecret: webhook.previous_signing_secret,
+    previousSigningSecretExpiresAt: webhook.previous_secret_expires_at === null ? null : Date.parse(webhook.previous_secret_expires_at),
+    trigger: row.trigger,
+    oneShot: Number(row.one_shot) === 1,
+    recoveryId: row.recovery_id,
+    firstAttemptedAt: row.first_attempted_at,
     claimToken,
   };
 }
@@ -121,17 +141,30 @@ function toAttempt(row: CandidateRow, webhook: WebhookRow, claimToken: string): 
 type CandidateRow = {
   delivery_id: string;
   worker_id: string;
-  task_id: string;
+  task_id: string | null;
   task_position: number;
   generation: number;
   attempt: number;
   due_at: number;
   version: number;
   origin: string | null;
+  trigger: ClaimedAttempt['trigger'];
+  one_shot: number;
+  recovery_id: string | null;
+  first_attempted_at: string | null;
 };
 
 /** The current webhook of a worker with due rows. */
-type WebhookRow = { worker_id: string; url: string; origin: string; token: string; signing_secret: string; generation: number };
+type WebhookRow = {
+  worker_id: string;
+  url: string;
+  origin: string;
+  token: string;
+  signing_secret: string;
+  generation: number;
+  previous_signing_secret: string | null;
+  previous_secret_expires_at: string | null;
+};
 
 /** Serializes claims cluster-wide on PostgreSQL (an arbitrary constant key of `pg_advisory_xact_lock`). */
 const CLAIM_LOCK = 7_265_101;
@@ -203,7 +236,7 @@ export class DeliveryClaims {
         const webhook = webhooks.get(row.worker_id);
         if (webhook === undefined || Number(webhook.generation) !== Number(row.generation)) {
           if (orphans.length >= MAX_ORPHANS) return;
-          orphans.push({ deliveryId: row.delivery_id, claimToken, reason: webhook === undefined ? 'webhook removed' : 'webhook replaced' });
+          orphans.push({ deliveryId: row.delivery_id, claimToken, dueAt: new Date(Number(row.due_at)).toISOString(), reason: webhook === undefined ? 'webhook removed' : 'webhook replaced' });
           taken.push({ id: row.delivery_id, token: claimToken, origin: null });
           return;
         }
@@ -270,7 +303,8 @@ export class DeliveryClaims {
   private candidates(filter: string): string {
     const { t } = this;
     const order = filter === '' ? 'q.due_at, q.delivery_id' : 'q.origin, q.due_at, q.delivery_id';
-    return `SELECT q.delivery_id, q.worker_id, q.task_id, q.task_position, q.generation, q.attempt, q.due_at, q.version, q.origin
+    return `SELECT q.delivery_id, q.worker_id, q.task_id, q.task_position, q.generation, q.attempt, q.due_at, q.version, q.origin,
+         q.trigger, q.one_shot, q.recovery_id, q.first_attempted_at
        FROM ${t.deliveryQueue} q
        LEFT JOIN ${CLAIMS_TABLE} c ON c.delivery_id = q.delivery_id
        WHERE q.due_at <= ? AND (c.delivery_id IS NULL OR c.expires_at <= ?) ${filter}
@@ -282,7 +316,7 @@ export class DeliveryClaims {
     if (rows.length === 0) return new Map();
     const workers = [...new Set(rows.map((row) => row.worker_id))];
     const found = await tx.all<WebhookRow>(
-      `SELECT worker_id, url, origin, token, signing_secret, generation FROM ${this.t.webhooks} WHERE ${inList(tx.dialect, 'worker_id')}`,
+      `SELECT worker_id, url, origin, token, signing_secret, generation, previous_signing_secret, previous_secret_expires_at FROM ${this.t.webhooks} WHERE ${inList(tx.dialect, 'worker_id')}`,
       [listParam(tx.dialect, workers)],
     );
     return new Map(found.map((webhook) => [webhook.worker_id, webhook]));
@@ -324,6 +358,25 @@ export class DeliveryClaims {
        ON CONFLICT (delivery_id) DO UPDATE SET token = excluded.token, origin = excluded.origin, owner = excluded.owner, expires_at = excluded.expires_at`,
       [owner, expiresAt, JSON.stringify(taken)],
     );
+  }
+
+  /**
+   * A slot for one attempt outside the queue (a test, SPEC §8.2), if both
+   * caps have room counting every live claim: a claim row like any other,
+   * so every process counts it; the attempt's recording releases it (its
+   * token in the metadata), or it lapses.
+   */
+  async reserveSlot(tx: TxSql, request: { deliveryId: string; origin: string; owner: string; ttlMs: number; globalCap: number; perOriginCap: number }): Promise<string | null> {
+    if (tx.dialect === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(?)', [CLAIM_LOCK]);
+    const now = Number((await tx.get<{ now: number }>(`SELECT ${nowMs(tx.dialect)} AS now`))!.now);
+    const counts = await tx.get<{ total: number; here: number }>(
+      `SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN origin = ? THEN 1 ELSE 0 END), 0) AS here FROM ${CLAIMS_TABLE} WHERE expires_at > ?`,
+      [request.origin, now],
+    );
+    if (Number(counts!.total) >= request.globalCap || Number(counts!.here) >= request.perOriginCap) return null;
+    const [token] = claimTokens(1);
+    await this.mark(tx, [{ id: request.deliveryId, token: token!, origin: request.origin }], request.owner, now + request.ttlMs);
+    return token!;
   }
 
   /** Gives claims back unsent (a stop before the send, a send that could not start): the attempts are claimable again at once. */

@@ -1,7 +1,7 @@
 export { LIVE_TABLES, type TableSet } from './tables.js';
 export { READ_MODELS_VERSION, readModelDdl } from './schema.js';
 export { createProjector } from './projector.js';
-export { ReadModels } from './queries.js';
+export { ReadModels, toExecution, type FailedRange } from './queries.js';
 export { DeliveryClaims, type Claim, type ClaimRequest, type ClaimedAttempt, type OrphanedDelivery, type SendLimits } from './delivery-claims.js';
 export { DELIVERY_WORK_SIGNAL, CLAIM_METADATA } from './read-models/delivery-queue.js';
 export {
@@ -16,4 +16,5 @@ export { originOf, type WebhookRow } from './read-models/webhooks.js';
 export type { WorkerRow } from './read-models/workers.js';
 export type { ApiKeyRow } from './read-models/api-keys.js';
 export type { ExecutionRow } from './read-models/executions.js';
+export { RECOVERY_SIGNAL, type FailedDeliveryRow, type RecoveryRow } from './read-models/recoveries.js';
 export type { PortalSessionRow } from './read-models/portal-sessions.js';

@@ -3,6 +3,7 @@ import type { RecordedEvent, TxSql } from '@handinger-webhooks/event-store';
 import { apiKeysProjector } from './read-models/api-keys.js';
 import { deliveryQueueProjector } from './read-models/delivery-queue.js';
 import { executionsProjector } from './read-models/executions.js';
+import { failedDeliveriesProjector, recoveriesProjector } from './read-models/recoveries.js';
 import { portalSessionsProjector } from './read-models/portal-sessions.js';
 import type { Projection } from './read-models/projection.js';
 import { webhooksProjector } from './read-models/webhooks.js';
@@ -21,6 +22,8 @@ export function createProjector(tables: TableSet): (tx: TxSql, events: readonly 
     apiKeysProjector(tables),
     executionsProjector(tables),
     deliveryQueueProjector(tables),
+    failedDeliveriesProjector(tables),
+    recoveriesProjector(tables),
     portalSessionsProjector(tables),
   ];
   const byType = new Map<string, Projection[]>();

@@ -2,12 +2,14 @@ import { EXECUTIONS_PAGE_SIZE, WORKERS_PAGE_SIZE, type WebhookExecution, type We
 import type { Sql } from '@handinger-webhooks/event-store';
 import type { ApiKeyRow } from './read-models/api-keys.js';
 import type { ExecutionRow } from './read-models/executions.js';
+import type { FailedDeliveryRow, RecoveryRow } from './read-models/recoveries.js';
 import type { PortalSessionRow } from './read-models/portal-sessions.js';
 import type { WebhookRow } from './read-models/webhooks.js';
 import type { WorkerRow } from './read-models/workers.js';
 import { LIVE_TABLES as t } from './tables.js';
 
-const toExecution = (row: ExecutionRow): WebhookExecution => ({
+/** An execution row as SPEC §3 shows it. */
+export const toExecution = (row: ExecutionRow): WebhookExecution => ({
   id: row.id,
   createdAt: row.created_at,
   durationMs: row.duration_ms,
@@ -25,6 +27,17 @@ function pageRange(totalCount: number, page: number): { from: number; to: number
   const to = totalCount - (page - 1) * EXECUTIONS_PAGE_SIZE;
   return { from: Math.max(1, to - EXECUTIONS_PAGE_SIZE + 1), to };
 }
+
+/** The selection of a recovery (SPEC §8.4). */
+export interface FailedRange {
+  workerId: string;
+  since: string;
+  until: string;
+  /** Failures recorded at or before this log position count. */
+  upTo: number;
+}
+const FAILED_IN_RANGE = 'worker_id = ? AND first_attempted_at >= ? AND first_attempted_at < ? AND failed_position <= ?';
+const failedParams = (r: FailedRange) => [r.workerId, r.since, r.until, r.upTo];
 
 /** Reads inside a write transaction that decides from them lock the row on PostgreSQL, so a concurrent change waits for that transaction (SQLite's writer is exclusive anyway). */
 const forShare = (sql: Sql, lock: boolean): string => (lock && sql.dialect === 'postgres' ? ' FOR SHARE' : '');
@@ -77,6 +90,34 @@ export class ReadModels {
     const { from, to } = pageRange(totalCount, page);
     const rows = await this.sql.all<ExecutionRow>(`SELECT * FROM ${t.executions} WHERE worker_id = ? AND seq BETWEEN ? AND ? ORDER BY seq DESC`, [workerId, from, to]);
     return { logs: rows.map(toExecution), page, pageCount, totalCount };
+  }
+
+  /** One execution of the worker (`undefined` for another worker's or an unknown id). */
+  execution(workerId: string, executionId: string, sql: Sql = this.sql): Promise<ExecutionRow | undefined> {
+    return sql.get<ExecutionRow>(`SELECT * FROM ${t.executions} WHERE id = ? AND worker_id = ?`, [executionId, workerId]);
+  }
+
+  recovery(recoveryId: string, sql: Sql = this.sql): Promise<RecoveryRow | undefined> {
+    return sql.get<RecoveryRow>(`SELECT * FROM ${t.recoveries} WHERE id = ?`, [recoveryId]);
+  }
+
+  /** Recoveries still resending (their scheduling has not ended). */
+  recoveriesScheduling(sql: Sql = this.sql): Promise<RecoveryRow[]> {
+    return sql.all<RecoveryRow>(`SELECT * FROM ${t.recoveries} WHERE resent IS NULL ORDER BY created_at, id`);
+  }
+
+  /** How many of the worker's notifications first attempted in [since, until) had ended in failure by log position `upTo`. */
+  async failedCount(range: FailedRange, sql: Sql = this.sql): Promise<number> {
+    const row = await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t.failedDeliveries} WHERE ${FAILED_IN_RANGE}`, failedParams(range));
+    return Number(row!.n);
+  }
+
+  /** The first `limit` of them, oldest first (a resend takes each out, so the next call reads on). */
+  failedBatch(range: FailedRange, limit: number, sql: Sql = this.sql): Promise<FailedDeliveryRow[]> {
+    return sql.all<FailedDeliveryRow>(
+      `SELECT * FROM ${t.failedDeliveries} WHERE ${FAILED_IN_RANGE} ORDER BY first_attempted_at, delivery_id LIMIT ?`,
+      [...failedParams(range), limit],
+    );
   }
 
   apiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined> {

@@ -20,7 +20,7 @@ import type { TableSet } from './tables.js';
  * models are not migrated: they are rebuilt from the log, which is the
  * source of truth (see `ensureReadModels`).
  */
-export const READ_MODELS_VERSION = 6;
+export const READ_MODELS_VERSION = 7;
 
 /** Where the read models' version is kept. */
 export const META_TABLE = 'read_models_meta';
@@ -125,6 +125,16 @@ export function readModelDdl(dialect: SqlDialect, t: TableSet): string[] {
       .addColumn('signing_secret', 'text', (c) => c.notNull())
       .addColumn('generation', millis, (c) => c.notNull())
       .addColumn('updated_at', 'text', (c) => c.notNull())
+      // SPEC §8.1: the previous signing secret (sealed) signs too until then.
+      .addColumn('previous_signing_secret', 'text')
+      .addColumn('previous_secret_expires_at', 'text')
+      // SPEC §8.5: status, and the failure span the automatic disable is decided from.
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('disabled_reason', 'text')
+      .addColumn('disabled_at', 'text')
+      .addColumn('held_count', int, (c) => c.notNull())
+      .addColumn('failing_since', 'text')
+      .addColumn('exhausted_in_span', int, (c) => c.notNull())
       .addPrimaryKeyConstraint(name(t.webhooks, 'pk'), ['worker_id']),
 
     // `seq` is the execution's 1-based rank in (created_at, id) order within its
@@ -144,8 +154,14 @@ export function readModelDdl(dialect: SqlDialect, t: TableSet): string[] {
       .addColumn('task_id', 'text')
       .addColumn('task_title', 'text')
       .addColumn('url', 'text', (c) => c.notNull())
+      // The detail (SPEC §8.7): the request is rebuilt from these and the notification in the log.
+      .addColumn('delivery_id', text, (c) => c.notNull())
+      .addColumn('attempt', int, (c) => c.notNull())
+      .addColumn('trigger', 'text', (c) => c.notNull())
+      .addColumn('user_agent', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint(name(t.executions, 'pk'), ['worker_id', 'seq'])
       .modifyEnd(clustered),
+    schema.createIndex(name(t.executions, 'ix_id')).unique().on(t.executions).column('id'),
 
     schema
       .createTable(t.apiKeys)
@@ -173,15 +189,63 @@ export function readModelDdl(dialect: SqlDialect, t: TableSet): string[] {
       .addColumn('due_at', millis, (c) => c.notNull())
       .addColumn('delivery_id', text, (c) => c.notNull())
       .addColumn('worker_id', text, (c) => c.notNull())
-      .addColumn('task_id', 'text', (c) => c.notNull())
+      .addColumn('task_id', 'text')
       .addColumn('task_position', millis, (c) => c.notNull())
       .addColumn('generation', millis, (c) => c.notNull())
       .addColumn('attempt', int, (c) => c.notNull())
       .addColumn('version', int, (c) => c.notNull())
       .addColumn('origin', text)
+      // Why the next attempt is made, whether it is a single attempt, for which recovery, and since when the notification is attempted.
+      .addColumn('trigger', 'text', (c) => c.notNull())
+      .addColumn('one_shot', int, (c) => c.notNull())
+      .addColumn('recovery_id', 'text')
+      .addColumn('first_attempted_at', 'text')
       .addPrimaryKeyConstraint(name(t.deliveryQueue, 'pk'), ['due_at', 'delivery_id'])
       .modifyEnd(clustered),
     schema.createIndex(name(t.deliveryQueue, 'ix_origin')).on(t.deliveryQueue).columns(['origin', 'due_at', 'delivery_id']),
+
+    // The queue rows of disabled webhooks, set aside until an enable puts them back (oldest first: delivery ids are ULIDs).
+    schema
+      .createTable(t.heldDeliveries)
+      .addColumn('worker_id', text, (c) => c.notNull())
+      .addColumn('delivery_id', text, (c) => c.notNull())
+      .addColumn('task_id', 'text')
+      .addColumn('task_position', millis, (c) => c.notNull())
+      .addColumn('generation', millis, (c) => c.notNull())
+      .addColumn('attempt', int, (c) => c.notNull())
+      .addColumn('version', int, (c) => c.notNull())
+      .addColumn('one_shot', int, (c) => c.notNull())
+      .addColumn('recovery_id', 'text')
+      .addColumn('first_attempted_at', 'text')
+      .addPrimaryKeyConstraint(name(t.heldDeliveries, 'pk'), ['worker_id', 'delivery_id'])
+      .modifyEnd(clustered),
+
+    // Notifications whose last attempt failed with nothing pending, by when they were first attempted.
+    schema
+      .createTable(t.failedDeliveries)
+      .addColumn('worker_id', text, (c) => c.notNull())
+      .addColumn('first_attempted_at', text, (c) => c.notNull())
+      .addColumn('delivery_id', text, (c) => c.notNull())
+      .addColumn('failed_position', millis, (c) => c.notNull())
+      .addPrimaryKeyConstraint(name(t.failedDeliveries, 'pk'), ['worker_id', 'first_attempted_at', 'delivery_id'])
+      .modifyEnd(clustered),
+    schema.createIndex(name(t.failedDeliveries, 'ix_delivery')).unique().on(t.failedDeliveries).column('delivery_id'),
+
+    schema
+      .createTable(t.recoveries)
+      .addColumn('id', text, (c) => c.notNull())
+      .addColumn('worker_id', text, (c) => c.notNull())
+      .addColumn('since', 'text', (c) => c.notNull())
+      .addColumn('until', 'text', (c) => c.notNull())
+      .addColumn('total', int, (c) => c.notNull())
+      .addColumn('selected_up_to', millis, (c) => c.notNull())
+      .addColumn('scheduled', int, (c) => c.notNull())
+      .addColumn('sent', int, (c) => c.notNull())
+      // How many it resent, once its scheduling ended (null while running).
+      .addColumn('resent', int)
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('completed_at', 'text')
+      .addPrimaryKeyConstraint(name(t.recoveries, 'pk'), ['id']),
 
     // Live portal links (SPEC §9.1), found by the hash of their credential.
     schema

@@ -9,6 +9,11 @@ export interface TableSet {
   executions: string;
   apiKeys: string;
   deliveryQueue: string;
+  /** Notifications of disabled webhooks, waiting for an enable (SPEC §8.5). */
+  heldDeliveries: string;
+  /** Notifications that ended in failure: what a recovery selects from (SPEC §8.4). */
+  failedDeliveries: string;
+  recoveries: string;
   portalSessions: string;
 }
 
@@ -18,6 +23,9 @@ export const LIVE_TABLES: TableSet = {
   executions: 'webhook_executions',
   apiKeys: 'api_keys',
   deliveryQueue: 'delivery_queue',
+  heldDeliveries: 'held_deliveries',
+  failedDeliveries: 'failed_deliveries',
+  recoveries: 'recoveries',
   portalSessions: 'portal_sessions',
 };
 

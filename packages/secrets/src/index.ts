@@ -1,5 +1,5 @@
 export { SecretBox, SecretDecryptionError, SECRET_KEY_BYTES } from './secret-box.js';
-export { sealWebhookSecrets, openWebhookSecrets, type WebhookSecretPair } from './webhook-secrets.js';
+export { sealWebhookSecrets, openWebhookSecrets, openSigningSecret, type WebhookSecretPair } from './webhook-secrets.js';
 export {
   SECRET_KEY_ENV,
   SecretKeyError,

@@ -20,3 +20,8 @@ export function openWebhookSecrets(box: SecretBox, workerId: string, sealed: Web
   const c = contexts(workerId);
   return { token: box.open(sealed.token, c.token), signingSecret: box.open(sealed.signingSecret, c.signingSecret) };
 }
+
+/** Opens one sealed signing secret of the worker (the previous one of an overlap window, SPEC §8.1). @throws SecretDecryptionError */
+export function openSigningSecret(box: SecretBox, workerId: string, sealed: string): string {
+  return box.open(sealed, contexts(workerId).signingSecret);
+}

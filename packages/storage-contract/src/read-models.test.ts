@@ -164,6 +164,14 @@ describe.each(TEST_BACKENDS)('read models on %s', (backend) => {
       signing_secret: 'sealed-s',
       generation: configured.events[0]!.globalPosition,
       updated_at: at,
+      previous_signing_secret: null,
+      previous_secret_expires_at: null,
+      status: 'active',
+      disabled_reason: null,
+      disabled_at: null,
+      held_count: 0,
+      failing_since: null,
+      exhausted_in_span: 0,
     });
     expect(await s.readModels.apiKeyByHash('h1')).toMatchObject({ id: 'key_1', role: 'service', organization_id: null, revoked_at: null });
     expect(await s.readModels.hasApiKeys()).toBe(true);

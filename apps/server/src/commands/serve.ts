@@ -1,6 +1,6 @@
 import { createApiHandler } from '@handinger-webhooks/api';
 import { openApplication } from '@handinger-webhooks/commands';
-import { startDelivery } from '@handinger-webhooks/delivery';
+import { WebhookTester, startDelivery } from '@handinger-webhooks/delivery';
 import { bootstrapFirstKey } from '../bootstrap.js';
 import type { ServiceConfig } from '../config.js';
 import { loadConsoleAssets } from '../console-assets.js';
@@ -17,12 +17,15 @@ const HTTP_GRACE_MS = 10_000;
 export async function serve(config: ServiceConfig): Promise<void> {
   const logger = createLogger(config.logLevel, 'server');
   const app = await openApplication({ db: config.db, secretKey: config.secretKey });
+  // Test sends (SPEC §8.2) go out from the API node itself, through the same stages and caps as deliveries.
+  const webhookTester = new WebhookTester(app, deliveryOptions(config, VERSION, logger));
   const handler = createApiHandler({
     app,
     allowPrivateNetwork: config.allowPrivateNetwork,
     version: VERSION,
     dashboardUrl: config.dashboardUrl,
     logger,
+    webhookTester,
     publicUrl: config.publicUrl,
     console: loadConsoleAssets(logger),
     portalFrameAncestors: config.portalFrameAncestors,
@@ -43,6 +46,7 @@ export async function serve(config: ServiceConfig): Promise<void> {
     logger.info({ signal }, 'shutting down: no new requests, finishing in-flight work');
     await http.close(HTTP_GRACE_MS);
     await delivery?.stop();
+    await webhookTester.close();
     await app.close();
     logger.info({}, 'stopped');
   });

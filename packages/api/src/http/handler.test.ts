@@ -1,3 +1,4 @@
+import { NO_WEBHOOK } from '@handinger-webhooks/contracts';
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import type { Logger } from '@handinger-webhooks/contracts';
@@ -15,6 +16,14 @@ const SPEC_OPERATIONS = [
   ['delete', '/api/workers/{workerId}/webhook'],
   ['post', '/api/workers/{workerId}/webhook/regenerate-token'],
   ['get', '/api/workers/{workerId}/webhook/executions'],
+  // SPEC §8
+  ['post', '/api/workers/{workerId}/webhook/test'],
+  ['post', '/api/workers/{workerId}/webhook/executions/{executionId}/redeliver'],
+  ['post', '/api/workers/{workerId}/webhook/recover'],
+  ['get', '/api/workers/{workerId}/webhook/recoveries/{recoveryId}'],
+  ['post', '/api/workers/{workerId}/webhook/disable'],
+  ['post', '/api/workers/{workerId}/webhook/enable'],
+  ['get', '/api/workers/{workerId}/webhook/executions/{executionId}'],
   ['post', '/api/task-completions'],
   ['post', '/api/workers/{workerId}/webhook/portal-sessions'],
   ['get', '/healthz'],
@@ -75,8 +84,9 @@ describe.each(TEST_BACKENDS)('%s', (backend) => {
       );
       expect(document.paths['/api/workers/{workerId}/webhook'].put.requestBody.content['application/json'].schema.required).toEqual(['url']);
       expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
-      expect(document.components.schemas.Webhook.required.sort()).toEqual(['signingSecret', 'token', 'url']);
-      expect(document.paths['/api/workers/{workerId}/webhook/regenerate-token'].post.requestBody).toBeUndefined();
+      expect(document.components.schemas.Webhook.required.sort()).toEqual(Object.keys(NO_WEBHOOK).sort());
+      // Its body is optional (SPEC §8.1): no body is the same as {}.
+      expect(document.paths['/api/workers/{workerId}/webhook/regenerate-token'].post.requestBody.required).not.toBe(true);
       expect(document.paths['/api/workers/{workerId}/webhook'].get.responses['404'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
       // Every $ref points at a schema that exists.
       const refs = JSON.stringify(document).match(/#\/components\/schemas\/[^"]+/g) ?? [];

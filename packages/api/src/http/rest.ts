@@ -149,6 +149,6 @@ export function createRestHandler(appRouter: AppRouter, services: ApiServices) {
       // Already mapped by the procedure's middlewares and, if unexpected, reported through `onError`.
       return sendError(res, getTRPCErrorFromUnknown(cause));
     }
-    sendJson(res, route.operation.successStatus, data);
+    sendJson(res, route.operation.statusOf?.(data) ?? route.operation.successStatus, data);
   };
 }

@@ -1,3 +1,4 @@
+import { NO_WEBHOOK } from '@handinger-webhooks/contracts';
 import { TEST_BACKENDS, type TestBackend } from '@handinger-webhooks/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApi, type RequestOptions, type TestApi } from '../test-support/api-server.js';
@@ -192,7 +193,7 @@ describe.each(TEST_BACKENDS)('%s', (backend) => {
       const head = await f.api.app.log.headPosition();
       const response = await f.api.request('PUT', `/api/workers/${workerId}/webhook`, { key: f.userKey, json: { url: null } });
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ token: null, url: null, signingSecret: null });
+      expect(response.body).toEqual(NO_WEBHOOK);
       expect(await f.api.app.log.headPosition()).toBe(head);
     });
 

@@ -1,5 +1,5 @@
 import Handinger from '@ramensoft/handinger';
-import { EXECUTIONS_PAGE_SIZE } from '@handinger-webhooks/contracts';
+import { EXECUTIONS_PAGE_SIZE, NO_WEBHOOK } from '@handinger-webhooks/contracts';
 import { openWebhookSecrets } from '@handinger-webhooks/secrets';
 import { TEST_BACKENDS } from '@handinger-webhooks/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -35,7 +35,7 @@ describe.each(TEST_BACKENDS)('%s', (backend) => {
   describe('token semantics (official SDK)', () => {
     test('first set mints a token and a signing secret; a later URL change keeps them', async () => {
       const workerId = await newWorker();
-      expect(await sdk.workers.webhooks.retrieve(workerId)).toEqual({ token: null, url: null, signingSecret: null });
+      expect(await sdk.workers.webhooks.retrieve(workerId)).toEqual(NO_WEBHOOK);
 
       const first = await sdk.workers.webhooks.update(workerId, { url: 'https://example.com/a' });
       expect(first.url).toBe('https://example.com/a');
@@ -54,8 +54,8 @@ describe.each(TEST_BACKENDS)('%s', (backend) => {
     test('url null clears the webhook; setting it again mints fresh secrets', async () => {
       const workerId = await newWorker();
       const first = await sdk.workers.webhooks.update(workerId, { url: 'https://example.com/a' });
-      expect(await sdk.workers.webhooks.update(workerId, { url: null })).toEqual({ token: null, url: null, signingSecret: null });
-      expect(await sdk.workers.webhooks.retrieve(workerId)).toEqual({ token: null, url: null, signingSecret: null });
+      expect(await sdk.workers.webhooks.update(workerId, { url: null })).toEqual(NO_WEBHOOK);
+      expect(await sdk.workers.webhooks.retrieve(workerId)).toEqual(NO_WEBHOOK);
 
       const again = await sdk.workers.webhooks.update(workerId, { url: 'https://example.com/a' }) as typeof first & { signingSecret: string };
       expectToken(again.token);
@@ -92,8 +92,8 @@ describe.each(TEST_BACKENDS)('%s', (backend) => {
     test('DELETE returns nulls and the webhook is gone', async () => {
       const workerId = await newWorker();
       await sdk.workers.webhooks.update(workerId, { url: 'https://example.com/a' });
-      expect(await sdk.workers.webhooks.delete(workerId)).toEqual({ token: null, url: null, signingSecret: null });
-      expect(await sdk.workers.webhooks.retrieve(workerId)).toEqual({ token: null, url: null, signingSecret: null });
+      expect(await sdk.workers.webhooks.delete(workerId)).toEqual(NO_WEBHOOK);
+      expect(await sdk.workers.webhooks.retrieve(workerId)).toEqual(NO_WEBHOOK);
       expect(await api.app.readModels.webhook(workerId)).toBeUndefined();
     });
 
@@ -117,7 +117,7 @@ describe.each(TEST_BACKENDS)('%s', (backend) => {
       const rotated = await trpc.workers.webhooks.regenerateToken.mutate({ workerId });
       expect(rotated.url).toBe(set.url);
       expect(rotated.token).not.toBe(set.token);
-      expect(await trpc.workers.webhooks.delete.mutate({ workerId })).toEqual({ token: null, url: null, signingSecret: null });
+      expect(await trpc.workers.webhooks.delete.mutate({ workerId })).toEqual(NO_WEBHOOK);
       await expect(trpc.workers.webhooks.regenerateToken.mutate({ workerId })).rejects.toMatchObject({
         message: 'no webhook is configured for this worker',
         data: { code: 'CONFLICT', httpStatus: 409 },

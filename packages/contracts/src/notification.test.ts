@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { deliveryPayloadSchema, type TaskCompleted } from '@handinger-webhooks/contracts';
-import { buildPayload, serializePayload } from './payload.js';
+import type { TaskCompleted } from './events.js';
+import { deliveryPayloadSchema } from './models.js';
+import { buildPayload, serializePayload } from './notification.js';
 
 const task: TaskCompleted['data'] = {
   taskId: 'task_1',
