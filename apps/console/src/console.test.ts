@@ -15,7 +15,11 @@ import {
   type ServerProcess,
 } from '@handinger-webhooks/testing';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+
+// A real browser on a shared 2-core CI machine: room for slow moments, never a fixed wait.
+vi.setConfig({ testTimeout: 60_000 });
 
 /**
  * SPEC §9 in a real browser: Debian's Chromium driven by playwright-core,
@@ -50,6 +54,17 @@ let browser: Browser;
 let serviceKey: string;
 let shots: ReturnType<typeof createTempDir>;
 const framing: { server?: Server; origin?: string } = {};
+/** The signing secrets the receiver accepts: it verifies every request, as a careful receiver does (SPEC §8.2's check). */
+const receiverSecrets: string[] = [];
+const verifies = (body: string, headers: Record<string, string>): boolean =>
+  receiverSecrets.length === 0 || receiverSecrets.some((secret) => {
+    try {
+      new StandardWebhook(secret).verify(body, headers);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 
 async function api<T = any>(method: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: T }> {
   const response = await fetch(`${server.baseUrl}${path}`, {
@@ -109,6 +124,12 @@ async function completeTasks(workerId: string, titles: string[]): Promise<void> 
   }
 }
 
+/** A `datetime-local` value (the reader's time zone, minutes). */
+function localDateTime(ms: number): string {
+  const date = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return date.toISOString().slice(0, 16);
+}
+
 async function executionCount(workerId: string, key = KEY): Promise<number> {
   return (await api('GET', `/api/workers/${workerId}/webhook/executions`, key)).body.totalCount;
 }
@@ -125,7 +146,10 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => framing.server!.listen(0, '127.0.0.1', resolve));
   framing.origin = `http://127.0.0.1:${(framing.server.address() as AddressInfo).port}`;
 
-  receiver = await startReceiver((request) => (request.body.includes('"taskTitle":"fail') ? { status: 500 } : { status: 200 }));
+  receiver = await startReceiver((request) => {
+    if (!verifies(request.body, request.headers as Record<string, string>)) return { status: 401 };
+    return request.body.includes('"taskTitle":"fail') ? { status: 500 } : { status: 200 };
+  });
   const db = dir.file('console.db');
   const env = {
     HANDINGER_BOOTSTRAP_KEY: KEY,
@@ -238,8 +262,8 @@ describe('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Hide Signing secret' }).click();
     expect(await secret.textContent()).not.toContain('whsec_');
     await page.getByRole('button', { name: 'Copy Token' }).click();
-    await page.getByRole('button', { name: 'Copy Token' }).filter({ hasText: 'Copied' }).waitFor();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(webhook.token);
+    await page.waitForFunction(async (token) => (await navigator.clipboard.readText()) === token, webhook.token);
+    receiverSecrets.push(webhook.signingSecret);
 
     // Change the URL, then back.
     await page.getByLabel('URL', { exact: true }).fill(`${receiver.url}/hooks/other`);
@@ -285,6 +309,8 @@ describe('the console in Chromium', () => {
     started = Date.now();
     await nav.getByRole('link', { name: 'First', exact: true }).click();
     await page.getByTestId('log-count').filter({ hasText: 'page 1 of 3' }).waitFor();
+    // On the first page, First and Previous are not links (no keyboard stop).
+    expect(await nav.getByRole('link', { name: 'First', exact: true }).count()).toBe(0);
     const first = Date.now() - started;
     expect(deep).toBeLessThan(Math.max(1_000, first * 5));
   });
@@ -297,19 +323,103 @@ describe('the console in Chromium', () => {
     await page.locator('table.executions tbody tr').first().filter({ hasText: 'Fresh one, just now' }).waitFor({ timeout: 2_000 });
   });
 
-  test('a row opens its detail, with the keyboard too', async () => {
+  test('a row opens its detail (SPEC §8.7), with the keyboard too: trigger, attempt, the request sent with secrets redacted', async () => {
     const { page } = main;
     const link = page.locator('table.executions tbody tr').first().getByRole('link');
     await link.focus();
     await page.keyboard.press('Enter');
     const detail = page.locator('section.detail');
     await detail.getByRole('heading', { name: /Execution whe_/ }).waitFor();
-    expect(await detail.textContent()).toContain(`${receiver.url}/hooks/handinger`);
-    expect(await detail.textContent()).toContain('Fresh one, just now');
+    const text = (await detail.textContent())!;
+    expect(text).toContain(`${receiver.url}/hooks/handinger`);
+    expect(text).toContain('Fresh one, just now');
+    expect(text).toContain('First delivery, attempt 1');
+    expect(text).toContain('[redacted]');
+    expect(text).not.toContain(receiverSecrets[0]!);
+    expect(JSON.parse((await detail.getByTestId('request-body').textContent())!)).toMatchObject({ type: 'task.completed', data: { workerId, taskTitle: 'Fresh one, just now' } });
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('detail-heading');
     await expectNoSidewaysScroll(page);
     await detail.getByRole('link', { name: 'Close' }).click();
     await detail.waitFor({ state: 'detached' });
+  });
+
+  test('send a test with the signature check: the receiver verifies, so the verdict is "verified"; the test is in the log', async () => {
+    const { page } = main;
+    const before = await executionCount(workerId);
+    await page.getByRole('checkbox', { name: /rejects forged signatures/ }).check();
+    await page.getByRole('button', { name: 'Send test' }).click();
+    const result = page.getByTestId('test-result');
+    await result.locator('[data-verdict="verified"]').waitFor();
+    expect(await result.textContent()).toContain('it verifies signatures');
+    expect(await result.locator('.badge').textContent()).toBe('Success');
+    await page.getByTestId('log-count').filter({ hasText: `${before + 1} in all` }).waitFor();
+    const row = page.locator('table.executions tbody tr').first();
+    expect(await row.locator('td[data-label="Task"]').textContent()).toBe('—');
+  });
+
+  test('rotate with an overlap: new secrets at once, the previous signing secret still signs until the end shown', async () => {
+    const { page } = main;
+    const before = (await api('GET', `/api/workers/${workerId}/webhook`, KEY)).body;
+    await page.getByLabel('Overlap').selectOption({ label: 'Keep the old secret for 1 hour' });
+    await page.getByRole('button', { name: 'Rotate secrets…' }).click();
+    await page.getByRole('button', { name: 'Rotate now' }).click();
+    await page.getByTestId('overlap').waitFor();
+    const after = (await api('GET', `/api/workers/${workerId}/webhook`, KEY)).body;
+    expect(after.token).not.toBe(before.token);
+    expect(after.signingSecret).not.toBe(before.signingSecret);
+    const remaining = Date.parse(after.previousSigningSecretExpiresAt) - Date.now();
+    expect(remaining).toBeGreaterThan(3_500_000);
+    expect(remaining).toBeLessThanOrEqual(3_600_000);
+    await page.getByRole('button', { name: 'Reveal Signing secret' }).click();
+    await page.getByTestId('secret-Signing secret').filter({ hasText: after.signingSecret }).waitFor();
+    await page.getByRole('button', { name: 'Hide Signing secret' }).click();
+    receiverSecrets.splice(0, receiverSecrets.length, after.signingSecret); // the receiver moves to the new secret
+  });
+
+  test('disable holds notifications (reason, time, held count shown); enable sends them', async () => {
+    const { page } = main;
+    const status = page.getByTestId('webhook-status');
+    await status.getByRole('button', { name: 'Disable' }).click();
+    await status.locator('.badge', { hasText: 'Disabled' }).waitFor();
+    expect(await status.textContent()).toContain('by hand, since');
+    expect(await status.locator('time').count()).toBe(1);
+    const before = await executionCount(workerId);
+    await completeTasks(workerId, ['Held while disabled']);
+    await status.getByTestId('held-count').filter({ hasText: '1 held' }).waitFor();
+    expect(await executionCount(workerId)).toBe(before);
+    await status.getByRole('button', { name: 'Enable' }).click();
+    await status.locator('.badge', { hasText: 'Active' }).waitFor();
+    await page.locator('table.executions tbody tr').first().filter({ hasText: 'Held while disabled' }).waitFor();
+    await status.getByTestId('held-count').filter({ hasText: '0 held' }).waitFor();
+  });
+
+  test('redeliver a row: the same notification once more, as a new execution', async () => {
+    const { page } = main;
+    const before = await executionCount(workerId);
+    const row = page.locator('tr', { hasText: 'Nightly report #120' }).first();
+    await row.getByRole('button', { name: /Redeliver/ }).click();
+    await row.getByRole('button', { name: /Redeliver/ }).filter({ hasText: 'Queued' }).waitFor();
+    await page.getByTestId('log-count').filter({ hasText: `${before + 1} in all` }).waitFor();
+    await page.locator('table.executions tbody tr').first().filter({ hasText: 'Nightly report #120' }).waitFor();
+    const received = receiver.requests.filter((r) => r.body.includes('"Nightly report #120"'));
+    expect(received.length).toBe(2);
+    expect(received[1]!.headers['webhook-id']).toBe(received[0]!.headers['webhook-id']);
+  });
+
+  test('recover failed since …: the dry-run count first, nothing sent until confirmed, then the progress', async () => {
+    const { page } = main;
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    const dryRun = await api('POST', `/api/workers/${workerId}/webhook/recover`, KEY, { since, dryRun: true });
+    expect(dryRun.body.total).toBe(13);
+    const before = await executionCount(workerId);
+    await page.getByLabel('Recover failed since').fill(localDateTime(Date.now() - 3_600_000));
+    await page.getByRole('button', { name: 'Count' }).click();
+    const counted = page.getByTestId('recover-dry-run');
+    await counted.filter({ hasText: '13 failed notifications would be sent again.' }).waitFor();
+    expect(await executionCount(workerId)).toBe(before); // a dry run sends nothing
+    await counted.getByRole('button', { name: 'Send 13 again' }).click();
+    await page.getByTestId('recovery-progress').filter({ hasText: 'Recovery complete: 13 of 13 sent.' }).waitFor();
+    expect(await executionCount(workerId)).toBe(before + 13);
   });
 
   test('keyboard: Tab reaches the pagination, Enter follows it', async () => {
@@ -320,8 +430,9 @@ describe('the console in Chromium', () => {
       if ((await page.evaluate(() => document.activeElement?.textContent)) === 'Last') break;
     }
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Last');
+    const pages = Math.ceil((await executionCount(workerId)) / 50);
     await page.keyboard.press('Enter');
-    await page.getByTestId('log-count').filter({ hasText: 'page 3 of 3' }).waitFor();
+    await page.getByTestId('log-count').filter({ hasText: `page ${pages} of ${pages}` }).waitFor();
     await page.getByRole('navigation', { name: 'Execution pages' }).getByRole('link', { name: 'First', exact: true }).click();
   });
 
@@ -359,6 +470,8 @@ describe('the console in Chromium', () => {
     expect(await portal.page.getByText('hidden from this link').count()).toBe(2);
     expect(await portal.page.getByLabel('URL', { exact: true }).count()).toBe(0);
     expect(await portal.page.getByRole('link', { name: 'Workers' }).count()).toBe(0);
+    for (const name of ['Send test', 'Disable', 'Rotate secrets…', 'Count', 'Create link']) expect(await portal.page.getByRole('button', { name }).count()).toBe(0);
+    expect(await portal.page.getByRole('button', { name: /Redeliver/ }).count()).toBe(0);
     await screenshot(portal.page, 'console-portal');
     // It keeps working across a reload (sessionStorage), and new executions appear.
     await portal.page.reload();

@@ -15,6 +15,9 @@ export type Webhook = HandingerOutputs['workers']['webhooks']['retrieve'];
 export type ExecutionList = HandingerOutputs['workers']['webhooks']['listExecutions'];
 export type Execution = ExecutionList['logs'][number];
 export type PortalLink = HandingerOutputs['workers']['webhooks']['createPortalSession'];
+export type ExecutionDetail = HandingerOutputs['workers']['webhooks']['getExecution'];
+export type TestResult = HandingerOutputs['workers']['webhooks']['sendTest'];
+export type Recovery = HandingerOutputs['workers']['webhooks']['recover'];
 
 /** The HTTP status of a failed call (0 when the server could not be reached). */
 export function statusOf(error: unknown): number {

@@ -51,30 +51,28 @@ export function Pagination({ page, pageCount, href, label }: { page: number; pag
     );
     previous = n;
   }
+  // An unavailable step is plain text, not a link: it is not a stop for the keyboard.
+  const step = (label: string, target: number, enabled: boolean, rel?: string) => (
+    <li>
+      {enabled ? (
+        <a href={href(target)} rel={rel}>
+          {label}
+        </a>
+      ) : (
+        <span class="disabled" aria-disabled="true">
+          {label}
+        </span>
+      )}
+    </li>
+  );
   return (
     <nav class="pagination" aria-label={label}>
       <ul>
-        <li>
-          <a href={href(1)} aria-disabled={page === 1 ? 'true' : undefined} class={page === 1 ? 'disabled' : undefined}>
-            First
-          </a>
-        </li>
-        <li>
-          <a href={href(Math.max(1, page - 1))} aria-disabled={page === 1 ? 'true' : undefined} class={page === 1 ? 'disabled' : undefined} rel="prev">
-            Previous
-          </a>
-        </li>
+        {step('First', 1, page > 1)}
+        {step('Previous', Math.max(1, Math.min(page - 1, pageCount)), page > 1, 'prev')}
         {items}
-        <li>
-          <a href={href(Math.min(pageCount, page + 1))} aria-disabled={page >= pageCount ? 'true' : undefined} class={page >= pageCount ? 'disabled' : undefined} rel="next">
-            Next
-          </a>
-        </li>
-        <li>
-          <a href={href(pageCount)} aria-disabled={page >= pageCount ? 'true' : undefined} class={page >= pageCount ? 'disabled' : undefined}>
-            Last
-          </a>
-        </li>
+        {step('Next', page + 1, page < pageCount, 'next')}
+        {step('Last', pageCount, page < pageCount)}
       </ul>
     </nav>
   );

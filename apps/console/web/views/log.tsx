@@ -1,6 +1,8 @@
+import { Fragment } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
-import type { Execution, ExecutionList } from '../api.js';
+import type { Api, Execution, ExecutionDetail, ExecutionList } from '../api.js';
 import { ErrorNote, Pagination, StatusBadge, Time } from '../components.js';
+import { useLoad } from '../hooks.js';
 import { hrefOf } from '../router.js';
 
 const duration = (ms: number): string => (ms < 1_000 ? `${ms} ms` : `${(ms / 1_000).toFixed(ms < 10_000 ? 2 : 1)} s`);
@@ -78,19 +80,27 @@ export function ExecutionLog({
   );
 }
 
-/** One execution in detail (its fields; with the operations of SPEC §8.7, the request that was sent). */
-export function ExecutionDetail({ workerId, page, execution, children }: { workerId: string; page: number; execution: Execution; children?: preact.ComponentChildren }) {
+/** One execution in detail (SPEC §8.7): its fields, what triggered it, and the request that was sent (secrets redacted by the server). */
+export function ExecutionDetailPanel({ api, workerId, page, executionId, actions }: { api: Api; workerId: string; page: number; executionId: string; actions?: (execution: Execution) => preact.ComponentChildren }) {
   const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => heading.current?.focus(), [execution.id]);
+  const [detail] = useLoad<ExecutionDetail>(() => api.workers.webhooks.getExecution.query({ workerId, executionId }), [api, workerId, executionId]);
+  useEffect(() => heading.current?.focus(), [executionId, detail.status]);
+  const close = hrefOf({ name: 'worker', workerId, page, executionId: null });
+  if (detail.status === 'loading') return <p class="muted">Loading the execution…</p>;
+  if (detail.status === 'failed') return <MissingExecution workerId={workerId} page={page} error={detail.error} />;
+  const execution = detail.value;
   return (
     <section class="panel detail" aria-labelledby="detail-heading">
       <div class="section-head">
         <h2 id="detail-heading" tabIndex={-1} ref={heading}>
-          Execution <code>{execution.id}</code>
+          Execution <code class="wrap">{execution.id}</code>
         </h2>
-        <a href={hrefOf({ name: 'worker', workerId, page, executionId: null })} class="button">
-          Close
-        </a>
+        <span class="actions">
+          {actions?.(execution)}
+          <a href={close} class="button secondary-link">
+            Close
+          </a>
+        </span>
       </div>
       <dl class="facts">
         <dt>Time</dt>
@@ -105,6 +115,12 @@ export function ExecutionDetail({ workerId, page, execution, children }: { worke
         <dd>{execution.responseStatus ?? '—'}</dd>
         <dt>Duration</dt>
         <dd>{execution.durationMs} ms</dd>
+        <dt>Error</dt>
+        <dd class="wrap">{execution.errorMessage ?? '—'}</dd>
+        <dt>Trigger</dt>
+        <dd>
+          {TRIGGERS[execution.trigger] ?? execution.trigger}, attempt {execution.attempt}
+        </dd>
         <dt>URL</dt>
         <dd class="wrap">
           <code>{execution.url}</code>
@@ -113,18 +129,51 @@ export function ExecutionDetail({ workerId, page, execution, children }: { worke
         <dd class="wrap">
           {execution.taskTitle ?? '—'} <span class="muted">{execution.taskId ?? ''}</span>
         </dd>
-        <dt>Error</dt>
-        <dd class="wrap">{execution.errorMessage ?? '—'}</dd>
+        <dt>webhook-id</dt>
+        <dd class="wrap">
+          <code>{execution.webhookId}</code>
+        </dd>
       </dl>
-      {children}
+      <h3>Request headers</h3>
+      <dl class="facts headers">
+        {Object.entries(execution.request.headers).map(([name, value]) => (
+          <Fragment key={name}>
+            <dt>
+              <code>{name}</code>
+            </dt>
+            <dd class="wrap">
+              <code>{value}</code>
+            </dd>
+          </Fragment>
+        ))}
+      </dl>
+      <h3>Request body</h3>
+      <pre class="body" data-testid="request-body">{prettyJson(execution.request.body)}</pre>
     </section>
   );
+}
+
+const TRIGGERS: Record<string, string> = {
+  delivery: 'First delivery',
+  retry: 'Retry',
+  redeliver: 'Redelivery',
+  recover: 'Recovery',
+  test: 'Test',
+  enable: 'Sent on enable',
+};
+
+function prettyJson(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
 }
 
 export function MissingExecution({ workerId, page, error }: { workerId: string; page: number; error?: unknown }) {
   return (
     <section class="panel detail">
-      <p>This execution is not on this page.</p>
+      <p>This execution could not be shown.</p>
       <ErrorNote error={error} />
       <a href={hrefOf({ name: 'worker', workerId, page, executionId: null })}>Back to the log</a>
     </section>

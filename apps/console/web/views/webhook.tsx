@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Api, Webhook } from '../api.js';
 import { ErrorNote, Secret } from '../components.js';
@@ -11,23 +12,27 @@ export interface Access {
 }
 
 /** A worker's webhook: its URL (set, change, remove, for the creator) and its secrets, hidden until revealed. */
-export function WebhookPanel({ api, workerId, webhook, access, onChanged }: { api: Api; workerId: string; webhook: Webhook; access: Access; onChanged: () => void }) {
-  const [url, setUrl] = useState(webhook.url ?? '');
-  const [editing, setEditing] = useState(false);
+export function WebhookPanel({ api, workerId, webhook, access, onChanged, children }: { api: Api; workerId: string; webhook: Webhook; access: Access; onChanged: () => void; children?: ComponentChildren }) {
+  // What the field shows: the reader's draft while they type; after a save, what was saved until the
+  // polled webhook catches up (a poll answered before the save must not put the old URL back); else the webhook's.
+  const [draft, setDraft] = useState<string | null>(null);
+  const [saved, setSaved] = useState<{ url: string | null } | null>(null);
   const [confirmRemove, setConfirmRemove] = useState(false);
   useEffect(() => {
-    if (!editing) setUrl(webhook.url ?? '');
-  }, [webhook.url, editing]);
+    if (saved !== null && webhook.url === saved.url) setSaved(null);
+  }, [webhook.url, saved]);
+  const url = draft ?? (saved !== null ? saved.url : webhook.url) ?? '';
 
   const save = useAction(async (next: string | null) => {
-    await api.workers.webhooks.update.mutate({ workerId, url: next });
+    const result = await api.workers.webhooks.update.mutate({ workerId, url: next });
+    setSaved({ url: result.url });
+    setDraft(null);
     onChanged();
   });
 
   const submit = async (event: Event) => {
     event.preventDefault();
     await save.run(url.trim());
-    setEditing(false);
   };
 
   return (
@@ -42,11 +47,7 @@ export function WebhookPanel({ api, workerId, webhook, access, onChanged }: { ap
             required
             placeholder="https://example.com/webhooks/handinger"
             value={url}
-            onFocus={() => setEditing(true)}
-            onInput={(event) => {
-              setEditing(true);
-              setUrl((event.target as HTMLInputElement).value);
-            }}
+            onInput={(event) => setDraft((event.target as HTMLInputElement).value)}
           />
           <button type="submit" disabled={save.running}>
             {webhook.url === null ? 'Set URL' : 'Save URL'}
@@ -65,6 +66,7 @@ export function WebhookPanel({ api, workerId, webhook, access, onChanged }: { ap
         <>
           <Secret label="Token" value={webhook.token} />
           <Secret label="Signing secret" value={webhook.signingSecret} />
+          {children}
           {access.creator && (
             <div class="actions">
               {confirmRemove ? (

@@ -1,8 +1,9 @@
-import type { Api, ExecutionList, Webhook } from '../api.js';
+import type { Api, Execution, ExecutionList, Webhook } from '../api.js';
 import { ErrorNote } from '../components.js';
 import { POLL_INTERVAL_MS, useLoad } from '../hooks.js';
 import { hrefOf } from '../router.js';
-import { ExecutionDetail, ExecutionLog, MissingExecution } from './log.js';
+import { ExecutionDetailPanel, ExecutionLog } from './log.js';
+import { RecoverPanel, RedeliverButton, WebhookOperations } from './operations.js';
 import { PortalLinks } from './portal-links.js';
 import { WebhookPanel, type Access } from './webhook.js';
 import { workerTitles } from './workers.js';
@@ -22,7 +23,8 @@ export function WorkerPage({ api, workerId, page, executionId, portal }: { api: 
   const readOnlyPortal = portal && webhook.value.url !== null && webhook.value.token === null;
   const access: Access = { creator: !portal, operate: !readOnlyPortal };
   const title = workerTitles.get(workerId);
-  const execution = executionId && log.status === 'ready' ? log.value.logs.find((row) => row.id === executionId) : undefined;
+  const configured = webhook.value.url !== null;
+  const rowActions = access.operate && configured ? (execution: Execution) => <RedeliverButton key={execution.id} api={api} workerId={workerId} execution={execution} /> : undefined;
 
   return (
     <>
@@ -36,13 +38,18 @@ export function WorkerPage({ api, workerId, page, executionId, portal }: { api: 
       </h1>
       {portal && <p class="note">{readOnlyPortal ? 'Read-only portal view of this webhook.' : 'Portal view of this webhook.'}</p>}
       <div class="columns">
-        <WebhookPanel api={api} workerId={workerId} webhook={webhook.value} access={access} onChanged={reloadWebhook} />
-        {access.creator && webhook.value.url !== null && <PortalLinks api={api} workerId={workerId} />}
+        <WebhookPanel api={api} workerId={workerId} webhook={webhook.value} access={access} onChanged={reloadWebhook}>
+          {access.operate && configured && <WebhookOperations api={api} workerId={workerId} webhook={webhook.value} onChanged={reloadWebhook} />}
+        </WebhookPanel>
+        <div>
+          {access.operate && configured && <RecoverPanel api={api} workerId={workerId} />}
+          {access.creator && configured && <PortalLinks api={api} workerId={workerId} />}
+        </div>
       </div>
-      {executionId && log.status === 'ready' && (execution ? <ExecutionDetail workerId={workerId} page={page} execution={execution} /> : <MissingExecution workerId={workerId} page={page} />)}
+      {executionId && <ExecutionDetailPanel api={api} workerId={workerId} page={page} executionId={executionId} actions={rowActions} />}
       {log.status === 'loading' && <p class="muted">Loading the log…</p>}
       {log.status === 'failed' && <ErrorNote error={log.error} />}
-      {log.status === 'ready' && <ExecutionLog workerId={workerId} page={page} list={log.value} pollError={logError} />}
+      {log.status === 'ready' && <ExecutionLog workerId={workerId} page={page} list={log.value} pollError={logError} rowActions={rowActions} />}
     </>
   );
 }
