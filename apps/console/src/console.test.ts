@@ -108,6 +108,7 @@ async function expectNoSidewaysScroll(page: Page): Promise<void> {
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
   const file = shots.file(`${name}.png`);
   await page.screenshot({ path: file, type: 'png' });
   if (process.env.UPDATE_SCREENSHOTS === '1') {
@@ -502,6 +503,24 @@ describe('the console in Chromium', () => {
     expect(await frame.getByLabel('API key').count()).toBe(0);
     expect(blocked === undefined || !(await blocked.content()).includes('id="app"')).toBe(true);
     await embedding.context.close();
+  });
+
+  test('a writable portal link (readOnly: false) operates the webhook, and still cannot change its URL', async () => {
+    const created = await api('POST', `/api/workers/${workerId}/webhook/portal-sessions`, KEY, { readOnly: false, expiresInSeconds: 600 });
+    const portal = await open(PHONE);
+    await portal.page.goto(created.body.url);
+    await portal.page.getByText('Portal view of this webhook.').waitFor();
+    await portal.page.getByTestId('log-count').filter({ hasText: 'in all' }).waitFor();
+    for (const name of ['Send test', 'Disable', 'Rotate secrets…', 'Count', 'Reveal Token']) await portal.page.getByRole('button', { name }).first().waitFor();
+    expect(await portal.page.getByRole('button', { name: /Redeliver/ }).count()).toBeGreaterThan(0);
+    expect(await portal.page.getByLabel('URL', { exact: true }).count()).toBe(0);
+    expect(await portal.page.getByRole('button', { name: 'Create link' }).count()).toBe(0);
+    await portal.page.getByRole('button', { name: 'Send test' }).click();
+    await portal.page.getByTestId('test-result').locator('[data-verdict]').waitFor();
+    await expectNoSidewaysScroll(portal.page);
+    expect(portal.foreign).toEqual([]);
+    expect(portal.errors).toEqual([]);
+    await portal.context.close();
   });
 
   test('sign out forgets the key; the page is back at sign-in, after a reload too; no foreign request, no console error', async () => {

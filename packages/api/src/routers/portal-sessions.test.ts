@@ -101,6 +101,29 @@ describe.each(TEST_BACKENDS)('portal links on %s', (backend) => {
     expect((await api.request('DELETE', `/api/workers/${workerId}/webhook`, { key })).status).toBe(403);
   });
 
+  test('§8 operations: a read-only link may read recoveries and executions, never operate; a writable one may', async () => {
+    const workerId = await workerWithWebhook();
+    const readOnly = (await portalLink(workerId)).key;
+    const writable = (await portalLink(workerId, { readOnly: false })).key;
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const operations = [
+      ['POST', `/api/workers/${workerId}/webhook/disable`, undefined, 200],
+      ['POST', `/api/workers/${workerId}/webhook/enable`, undefined, 200],
+      ['POST', `/api/workers/${workerId}/webhook/recover`, { since, dryRun: true }, 200],
+      ['POST', `/api/workers/${workerId}/webhook/executions/whe_01ARZ3NDEKTSV4RRFFQ69G5FAV/redeliver`, undefined, 404],
+    ] as const;
+    for (const [method, path, json, status] of operations) {
+      const refused = await api.request(method, path, { key: readOnly, ...(json ? { json } : {}) });
+      expect({ path, status: refused.status, code: refused.body.code }).toEqual({ path, status: 403, code: 'FORBIDDEN' });
+      const allowed = await api.request(method, path, { key: writable, ...(json ? { json } : {}) });
+      expect({ path, status: allowed.status }).toEqual({ path, status });
+    }
+    expect((await api.request('POST', `/api/workers/${workerId}/webhook/test`, { key: readOnly })).status).toBe(403);
+    // Reads: an unknown execution or recovery is a 404 for a read-only link too (it reached the procedure).
+    expect((await api.request('GET', `/api/workers/${workerId}/webhook/executions/whe_01ARZ3NDEKTSV4RRFFQ69G5FAV`, { key: readOnly })).status).toBe(404);
+    expect((await api.request('GET', `/api/workers/${workerId}/webhook/recoveries/rec_01ARZ3NDEKTSV4RRFFQ69G5FAV`, { key: readOnly })).status).toBe(404);
+  });
+
   test("a link grants its own worker only: another worker of the same creator is 404", async () => {
     const workerId = await workerWithWebhook();
     const other = await workerWithWebhook();
