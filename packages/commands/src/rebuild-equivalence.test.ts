@@ -58,6 +58,7 @@ const command = fc.oneof(
   fc.record({ kind: fc.constant('dropDelivery' as const), delivery: fc.nat(15) }),
   fc.record({ kind: fc.constant('issueKey' as const), service: fc.boolean() }),
   fc.record({ kind: fc.constant('revokeKey' as const), key: fc.nat(5) }),
+  fc.record({ kind: fc.constant('portalSession' as const), worker: fc.nat(9), readOnly: fc.boolean() }),
 );
 
 type Command = typeof command extends fc.Arbitrary<infer C> ? C : never;
@@ -178,6 +179,9 @@ async function run(app: Application, history: Command[]) {
         case 'revokeKey':
           if (pick(keys, c.key)) await app.commands.revokeApiKey(pick(keys, c.key)!);
           break;
+        case 'portalSession':
+          if (pick(workers, c.worker)) await app.portalSessions.create(pick(workers, c.worker)!, { expiresInSeconds: 900, readOnly: c.readOnly });
+          break;
       }
     } catch (error) {
       if (!(error instanceof DomainError)) throw error; // rejected commands are part of any real history
@@ -234,6 +238,7 @@ describe.each(TEST_BACKENDS)('read models on %s', (backend) => {
               { kind: 'redeliver', execution: 0 },
               { kind: 'disable', worker: 0 },
               { kind: 'completeTask', worker: 0, task: 3, status: 'completed' },
+              { kind: 'portalSession', worker: 0, readOnly: true },
             ],
           ],
         ],

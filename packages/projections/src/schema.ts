@@ -20,7 +20,7 @@ import type { TableSet } from './tables.js';
  * models are not migrated: they are rebuilt from the log, which is the
  * source of truth (see `ensureReadModels`).
  */
-export const READ_MODELS_VERSION = 7;
+export const READ_MODELS_VERSION = 8;
 
 /** Where the read models' version is kept. */
 export const META_TABLE = 'read_models_meta';
@@ -243,5 +243,19 @@ export function readModelDdl(dialect: SqlDialect, t: TableSet): string[] {
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addColumn('completed_at', 'text')
       .addPrimaryKeyConstraint(name(t.recoveries, 'pk'), ['id']),
+
+    // Live portal links (SPEC §9.1), found by the hash of their credential.
+    schema
+      .createTable(t.portalSessions)
+      .addColumn('id', text, (c) => c.notNull())
+      .addColumn('credential_hash', text, (c) => c.notNull())
+      .addColumn('worker_id', text, (c) => c.notNull())
+      .addColumn('generation', millis, (c) => c.notNull())
+      .addColumn('read_only', int, (c) => c.notNull())
+      .addColumn('expires_at', text, (c) => c.notNull())
+      .addColumn('created_at', text, (c) => c.notNull())
+      .addPrimaryKeyConstraint(name(t.portalSessions, 'pk'), ['id']),
+    schema.createIndex(name(t.portalSessions, 'ix_hash')).unique().on(t.portalSessions).column('credential_hash'),
+    schema.createIndex(name(t.portalSessions, 'ix_worker')).on(t.portalSessions).columns(['worker_id', 'expires_at']),
   ].map((statement) => statement.compile().sql);
 }
