@@ -31,6 +31,8 @@ export interface ServiceConfig extends StorageConfig {
   metricsPort: number | null;
   /** Whether metrics are recorded on the hot paths. Off only for the bench's baseline (an internal switch, not documented). */
   recordMetrics: boolean;
+  /** Whether the delivery loop keeps its claim hints. Off only for the bench's comparison (internal, not documented). */
+  claimHints: boolean;
   /** The web console (SPEC §9): portal links' base URL and the origins that may frame portal views. */
   publicUrl: string | undefined;
   portalFrameAncestors: string[];
@@ -133,6 +135,7 @@ export function resolveConfig(flags: ConfigFlags, env: Env): ServiceConfig {
     metricsToken: env.HANDINGER_METRICS_TOKEN || undefined,
     metricsPort: metricsPort(flags['metrics-port'] ?? env.HANDINGER_METRICS_PORT),
     recordMetrics: env.HANDINGER_INTERNAL_METRICS !== 'off',
+    claimHints: env.HANDINGER_INTERNAL_CLAIM_HINTS !== 'off',
     publicUrl: parsePublicUrl(env.HANDINGER_PUBLIC_URL),
     portalFrameAncestors: parseFrameAncestors(env.HANDINGER_PORTAL_FRAME_ANCESTORS),
   };
