@@ -251,6 +251,20 @@ describe.each(TEST_BACKENDS)('read models on %s', (backend) => {
               { kind: 'completeTask', worker: 1, task: 4, status: 'completed' },
             ],
           ],
+          // A redelivery held by a disable, moved by the enable, redelivered again (found by fast-check: the second resend missed its row).
+          [
+            [
+              { kind: 'createWorker', org: 'org_a' },
+              { kind: 'setWebhook', worker: 0, url: 'https://a.example/h' },
+              { kind: 'disable', worker: 0 },
+              { kind: 'sendTest', worker: 0, status: 200 },
+              { kind: 'redeliver', execution: 0 },
+              { kind: 'enable', worker: 0 },
+              { kind: 'redeliver', execution: 0 },
+              { kind: 'sendTest', worker: 0, status: 500 },
+              { kind: 'setWebhook', worker: 0, url: 'https://b.example/h' },
+            ],
+          ],
         ],
       },
     );

@@ -51,6 +51,8 @@ export function deliveryQueueProjector(t: TableSet): Projection {
      WHERE worker_id = ? AND delivery_id = ?`;
   const moveStale = `UPDATE ${t.deliveryQueue} SET due_at = ?, attempt = ?, version = ? WHERE due_at = ? AND delivery_id = ?`;
   const finish = `DELETE FROM ${t.deliveryQueue} WHERE due_at = ? AND delivery_id = ?`;
+  // No index on delivery_id alone (it would cost every insert and delete of the hot path): only a resend that missed its row reads this way.
+  const finishAnywhere = `DELETE FROM ${t.deliveryQueue} WHERE delivery_id = ?`;
   const finishHeld = `DELETE FROM ${t.heldDeliveries} WHERE worker_id = ? AND delivery_id = ?`;
   const countHeld = `UPDATE ${t.webhooks} SET held_count = held_count + ? WHERE worker_id = ?`;
   const holdAll = `INSERT INTO ${t.heldDeliveries} (${HELD_COLUMNS}) SELECT ${HELD_COLUMNS} FROM ${t.deliveryQueue} WHERE worker_id = ?`;
@@ -86,9 +88,12 @@ export function deliveryQueueProjector(t: TableSet): Projection {
   };
 
   /** Ends a delivery's row, wherever it is. */
-  const remove = async (tx: TxSql, workerId: string, dueAt: string, deliveryId: string): Promise<void> => {
-    if ((await tx.run(finish, [Date.parse(dueAt), deliveryId])) > 0) return;
-    if ((await tx.run(finishHeld, [workerId, deliveryId])) > 0) await tx.run(countHeld, [-1, workerId]);
+  /** Ends a delivery's row, wherever it is; whether there was one where its stream says. */
+  const remove = async (tx: TxSql, workerId: string, dueAt: string, deliveryId: string): Promise<boolean> => {
+    if ((await tx.run(finish, [Date.parse(dueAt), deliveryId])) > 0) return true;
+    if ((await tx.run(finishHeld, [workerId, deliveryId])) === 0) return false;
+    await tx.run(countHeld, [-1, workerId]);
+    return true;
   };
 
   const attempted = async (tx: TxSql, event: RecordedEvent, d: DeliveryAttempted['data']): Promise<void> => {
@@ -98,7 +103,10 @@ export function deliveryQueueProjector(t: TableSet): Projection {
       else await tx.run(moveStale, [Date.parse(d.nextAttemptAt), d.nextAttempt ?? d.attempt + 1, event.streamPosition, Date.parse(d.dueAt), d.deliveryId]);
       return;
     }
-    if (d.nextAttemptAt === null) return remove(tx, d.workerId, d.dueAt, d.deliveryId);
+    if (d.nextAttemptAt === null) {
+      await remove(tx, d.workerId, d.dueAt, d.deliveryId);
+      return;
+    }
     const next = d.nextAttempt ?? d.attempt + 1;
     if ((await tx.run(reschedule, [Date.parse(d.nextAttemptAt), next, event.streamPosition, d.startedAt, Date.parse(d.dueAt), d.deliveryId])) > 0) {
       tx.signalAfterCommit(DELIVERY_WORK_SIGNAL);
@@ -109,7 +117,8 @@ export function deliveryQueueProjector(t: TableSet): Projection {
   };
 
   const resent = async (tx: TxSql, event: RecordedEvent, d: DeliveryResent['data']): Promise<void> => {
-    if (d.previousDueAt !== undefined) await remove(tx, d.workerId, d.previousDueAt, d.deliveryId);
+    // An enable moved the row from where its stream last put it (due at the enable): then found by id (rare, operator-driven).
+    if (d.previousDueAt !== undefined && !(await remove(tx, d.workerId, d.previousDueAt, d.deliveryId))) await tx.run(finishAnywhere, [d.deliveryId]);
     await place(
       tx,
       { dueAt: d.dueAt, deliveryId: d.deliveryId, workerId: d.workerId, taskId: d.taskId, taskPosition: d.taskPosition ?? 0, generation: d.webhookGeneration, attempt: d.attempt, version: event.streamPosition },
