@@ -247,7 +247,7 @@ class DeliveryLoop implements DeliveryService {
     let wakeAt = Date.now() + this.options.pollIntervalMs;
     if (claim !== null) {
       this.slots.setLimits(claim.sendLimits);
-      this.hints.claimed(claim);
+      if (this.options.claimHints) this.hints.claimed(claim);
       for (const orphan of claim.orphans) this.logger.info({ deliveryId: orphan.deliveryId, reason: orphan.reason }, 'delivery dropped');
       if (claim.attempts.length > this.counters.largestClaim) this.counters.largestClaim = claim.attempts.length;
       this.admit(claim.attempts);
@@ -282,7 +282,7 @@ class DeliveryLoop implements DeliveryService {
   private async nextWakeAt(claim: Claim, poll: number): Promise<number> {
     try {
       const next = await this.app.claims.nextWakeAt(this.app.database.sql, this.owner, claim.now);
-      this.hints.nextWakeRead();
+      if (this.options.claimHints) this.hints.nextWakeRead();
       return next === null ? poll : Math.min(poll, Date.now() + Math.max(0, next - claim.now));
     } catch (error) {
       this.reportFailure(error, {}, 'looking for the next due attempt failed');

@@ -52,6 +52,12 @@ export interface DeliveryOptions {
    * every attempt to reach its own deadline.
    */
   shutdownTimeoutMs?: number;
+  /**
+   * Keep the claim hints (`ClaimHints`) between claims. Default true; false
+   * only for the bench, to measure what they buy (every claim then reads
+   * everything again).
+   */
+  claimHints?: boolean;
   /** Structured logger; never receives tokens, secrets or bodies. Default: silent. */
   logger?: Logger;
   /** Told of every attempt whose outcome is known (metrics, SPEC §10). Default: none. */
@@ -88,6 +94,7 @@ export function resolveOptions(options: DeliveryOptions): ResolvedDeliveryOption
     senderThread: options.senderThread ?? true,
     leaseMarginMs: nonNegativeInteger('leaseMarginMs', options.leaseMarginMs ?? 5_000),
     shutdownTimeoutMs: nonNegativeInteger('shutdownTimeoutMs', options.shutdownTimeoutMs ?? timeoutMs + 2_000),
+    claimHints: options.claimHints ?? true,
     logger: options.logger ?? silentLogger,
     observer: options.observer ?? NO_DELIVERY_OBSERVER,
   };

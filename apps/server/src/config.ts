@@ -1,4 +1,5 @@
 import { DEFAULT_DISABLE_AFTER_MS, DEFAULT_RETRY_SCHEDULE_MS, parseDuration, parseRetrySchedule } from '@handinger-webhooks/domain';
+import { parseFrameAncestors, parsePublicUrl } from './console-options.js';
 
 /** Everything `serve` and `deliver` are configured with: flags first, then environment, then defaults (SPEC §7). */
 /** Where the data is and how its secrets are opened: what every command that touches the database needs. */
@@ -30,6 +31,11 @@ export interface ServiceConfig extends StorageConfig {
   metricsPort: number | null;
   /** Whether metrics are recorded on the hot paths. Off only for the bench's baseline (an internal switch, not documented). */
   recordMetrics: boolean;
+  /** Whether the delivery loop keeps its claim hints. Off only for the bench's comparison (internal, not documented). */
+  claimHints: boolean;
+  /** The web console (SPEC §9): portal links' base URL and the origins that may frame portal views. */
+  publicUrl: string | undefined;
+  portalFrameAncestors: string[];
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -129,5 +135,8 @@ export function resolveConfig(flags: ConfigFlags, env: Env): ServiceConfig {
     metricsToken: env.HANDINGER_METRICS_TOKEN || undefined,
     metricsPort: metricsPort(flags['metrics-port'] ?? env.HANDINGER_METRICS_PORT),
     recordMetrics: env.HANDINGER_INTERNAL_METRICS !== 'off',
+    claimHints: env.HANDINGER_INTERNAL_CLAIM_HINTS !== 'off',
+    publicUrl: parsePublicUrl(env.HANDINGER_PUBLIC_URL),
+    portalFrameAncestors: parseFrameAncestors(env.HANDINGER_PORTAL_FRAME_ANCESTORS),
   };
 }

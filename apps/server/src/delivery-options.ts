@@ -9,6 +9,7 @@ export function deliveryOptions(config: ServiceConfig, version: string, logger: 
     allowPrivateNetwork: config.allowPrivateNetwork,
     retryScheduleMs: config.retryScheduleMs,
     disableAfterMs: config.disableAfterMs,
+    claimHints: config.claimHints,
     timeoutMs: config.deliveryTimeoutMs,
     globalConcurrency: config.deliveryConcurrency,
     perOriginConcurrency: config.deliveryOriginConcurrency,

@@ -1,11 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import { hashApiKey } from '@handinger-webhooks/commands';
+import { hashApiKey, isPortalCredential } from '@handinger-webhooks/commands';
 import type { ReadModels } from '@handinger-webhooks/projections';
+import { resolvePortalCaller, type PortalCaller } from './portal-caller.js';
 
 /** Who is calling, resolved from the API key. Service keys belong to no organization (SPEC §2). */
 export type Caller =
   | { role: 'user'; keyId: string; organizationId: string; userId: string }
-  | { role: 'service'; keyId: string };
+  | { role: 'service'; keyId: string }
+  | PortalCaller;
 
 /** Which surface a request came through (for logs). */
 export type Surface = 'rest' | 'trpc';
@@ -20,6 +22,8 @@ export interface Context {
    * and a failing lookup surfaces inside a procedure, as a logged 500.
    */
   authenticate(): Promise<Caller | null>;
+  /** `http://<Host header>`, the base of links the API hands out when no public URL is configured (`null` without a Host). */
+  requestOrigin: string | null;
 }
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
@@ -36,6 +40,7 @@ export function bearerKey(authorization: string | undefined): string | null {
  * another process is refused on the very next request (SPEC §2).
  */
 export async function resolveCaller(readModels: ReadModels, key: string): Promise<Caller | null> {
+  if (isPortalCredential(key)) return resolvePortalCaller(readModels, key, new Date());
   const row = await readModels.apiKeyByHash(hashApiKey(key));
   if (!row || row.revoked_at !== null) return null;
   if (row.role === 'service') return { role: 'service', keyId: row.id };
@@ -50,6 +55,7 @@ export function createContextFactory(readModels: ReadModels) {
     let caller: Promise<Caller | null> | undefined;
     return {
       keyPresented: key !== null,
+      requestOrigin: req.headers.host ? `http://${req.headers.host}` : null,
       authenticate: () => (caller ??= key === null ? Promise.resolve(null) : resolveCaller(readModels, key)),
     };
   };

@@ -10,6 +10,7 @@ import type { SignatureVerification, WebhookExecution } from '@handinger-webhook
 export interface WebhookTester {
   test(workerId: string, options: { checkSignatureVerification: boolean }): Promise<{ execution: WebhookExecution; signatureVerification: SignatureVerification }>;
 }
+import type { ConsoleAssets } from './http/console.js';
 
 /** Everything the API needs from the process that serves it. */
 export interface ApiOptions {
@@ -24,6 +25,12 @@ export interface ApiOptions {
   logger?: Logger;
   /** Test sends (SPEC §8.2); without it `sendTest` answers 503. */
   webhookTester?: WebhookTester;
+  /** `HANDINGER_PUBLIC_URL`: the base of the links the API hands out (portal links); default: `http://<Host header>`. */
+  publicUrl?: string | undefined;
+  /** The web console's files (SPEC §9), served under `/console/`; without them `/console/` is a 404. */
+  console?: ConsoleAssets | undefined;
+  /** `HANDINGER_PORTAL_FRAME_ANCESTORS`: the origins allowed to frame portal views (SPEC §9.1); default none. */
+  portalFrameAncestors?: readonly string[] | undefined;
 }
 
 export const DEFAULT_DASHBOARD_URL = 'https://handinger.com';
@@ -35,6 +42,7 @@ export interface ApiServices {
   dashboardUrl: string;
   version: string;
   logger: Logger;
+  publicUrl: string | undefined;
   /** One throttle per API for "storage unavailable" log lines (both surfaces share it). */
   storageOutage: (write: (suppressed: number) => void) => void;
   webhookTester: WebhookTester | null;
@@ -50,5 +58,6 @@ export function resolveServices(options: ApiOptions): ApiServices {
     logger: options.logger ?? silentLogger,
     storageOutage: throttledLog(STORAGE_OUTAGE_LOG_INTERVAL_MS),
     webhookTester: options.webhookTester ?? null,
+    publicUrl: options.publicUrl?.replace(/\/+$/, '') || undefined,
   };
 }

@@ -30,6 +30,7 @@ const t = initTRPC
   });
 
 export const router = t.router;
+export const mergeRouters = t.mergeRouters;
 export const middleware = t.middleware;
 /** Callers for server-side calls: the REST surface calls procedures through one per request. */
 export const createCallerFactory = t.createCallerFactory;

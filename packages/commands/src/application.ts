@@ -5,6 +5,7 @@ import { DeliveryClaims, ReadModels, createProjector, ensureReadModels, LIVE_TAB
 import type { SecretBox } from '@handinger-webhooks/secrets';
 import { Commands } from './commands.js';
 import { openStorage } from './open-storage.js';
+import { PortalSessionCommands } from './portal-sessions.js';
 import { prepareSecretsAtRest } from './secrets-at-rest.js';
 
 export interface ApplicationOptions {
@@ -27,6 +28,8 @@ export interface Application {
   readModels: ReadModels;
   claims: DeliveryClaims;
   commands: Commands;
+  /** Portal links (SPEC §9.1). */
+  portalSessions: PortalSessionCommands;
   /** Seals and opens webhook secrets under the service's secret key (SPEC §7). */
   secretBox: SecretBox;
   /** Where the secret key came from (a path or the variable's name, never the key). */
@@ -56,14 +59,16 @@ export async function openApplication(options: ApplicationOptions): Promise<Appl
   }
   const readModels = new ReadModels(database.sql);
   const claims = new DeliveryClaims();
+  const ids = options.ids ?? createIdGenerator(() => clock().getTime());
   const commands = new Commands({
     database,
     log,
     readModels,
-    ids: options.ids ?? createIdGenerator(() => clock().getTime()),
+    ids,
     clock,
     secretBox: secrets.box,
     ...(options.secrets ? { secrets: options.secrets } : {}),
   });
-  return { database, log, readModels, claims, commands, secretBox: secrets.box, secretKeySource: secrets.source, close: () => database.close() };
+  const portalSessions = new PortalSessionCommands({ database, log, readModels, ids, clock });
+  return { database, log, readModels, claims, commands, portalSessions, secretBox: secrets.box, secretKeySource: secrets.source, close: () => database.close() };
 }

@@ -58,6 +58,7 @@ const command = fc.oneof(
   fc.record({ kind: fc.constant('dropDelivery' as const), delivery: fc.nat(15) }),
   fc.record({ kind: fc.constant('issueKey' as const), service: fc.boolean() }),
   fc.record({ kind: fc.constant('revokeKey' as const), key: fc.nat(5) }),
+  fc.record({ kind: fc.constant('portalSession' as const), worker: fc.nat(9), readOnly: fc.boolean() }),
 );
 
 type Command = typeof command extends fc.Arbitrary<infer C> ? C : never;
@@ -178,6 +179,9 @@ async function run(app: Application, history: Command[]) {
         case 'revokeKey':
           if (pick(keys, c.key)) await app.commands.revokeApiKey(pick(keys, c.key)!);
           break;
+        case 'portalSession':
+          if (pick(workers, c.worker)) await app.portalSessions.create(pick(workers, c.worker)!, { expiresInSeconds: 900, readOnly: c.readOnly });
+          break;
       }
     } catch (error) {
       if (!(error instanceof DomainError)) throw error; // rejected commands are part of any real history
@@ -232,8 +236,19 @@ describe.each(TEST_BACKENDS)('read models on %s', (backend) => {
               { kind: 'recover', worker: 0, dryRun: false },
               { kind: 'sendTest', worker: 0, status: 200 },
               { kind: 'redeliver', execution: 0 },
+              // Whatever is pending then ends in failure (a single attempt, or out of retries): a failed notification stays.
+              { kind: 'attempt', delivery: 0, status: 500, startedOffsetMs: 50 },
+              { kind: 'attempt', delivery: 0, status: 500, startedOffsetMs: 60 },
+              { kind: 'attempt', delivery: 0, status: 500, startedOffsetMs: 70 },
+              { kind: 'attempt', delivery: 0, status: 500, startedOffsetMs: 80 },
+              { kind: 'enable', worker: 0 },
               { kind: 'disable', worker: 0 },
               { kind: 'completeTask', worker: 0, task: 3, status: 'completed' },
+              { kind: 'portalSession', worker: 0, readOnly: true },
+              // And a pending delivery in the queue, of another worker.
+              { kind: 'createWorker', org: 'org_a' },
+              { kind: 'setWebhook', worker: 1, url: 'https://b.example/h' },
+              { kind: 'completeTask', worker: 1, task: 4, status: 'completed' },
             ],
           ],
         ],

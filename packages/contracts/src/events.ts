@@ -204,7 +204,29 @@ export function attemptResultOf(data: DeliveryAttempted['data']): AttemptResult 
   return data.responseStatus === 410 ? 'gone' : 'exhausted';
 }
 
-export type DomainEvent = WorkerEvent | WebhookEvent | ApiKeyEvent | TaskEvent | DeliveryEvent | RecoveryEvent;
+/**
+ * A portal link (SPEC §9.1): a credential scoped to one worker's webhook, stored
+ * only as its hash. It lives as long as the webhook generation it was created
+ * under (a removal ends it; a webhook set again is a new generation) and until
+ * `expiresAt`.
+ */
+export type PortalSessionCreated = Event<
+  'PortalSessionCreated',
+  {
+    sessionId: string;
+    workerId: string;
+    /** SHA-256 of the credential, hex, as for API keys. The credential itself is never stored. */
+    credentialHash: string;
+    readOnly: boolean;
+    /** Global position of the `WebhookConfigured` the session belongs to. */
+    webhookGeneration: number;
+    expiresAt: string;
+    createdAt: string;
+  }
+>;
+export type PortalSessionEvent = PortalSessionCreated;
+
+export type DomainEvent = WorkerEvent | WebhookEvent | ApiKeyEvent | TaskEvent | DeliveryEvent | RecoveryEvent | PortalSessionEvent;
 export type DomainEventType = DomainEvent['type'];
 
 /** Stream ids: one stream per aggregate instance. */
@@ -215,4 +237,5 @@ export const streams = {
   task: (taskId: string) => `task-${taskId}`,
   delivery: (deliveryId: string) => `delivery-${deliveryId}`,
   recovery: (recoveryId: string) => `recovery-${recoveryId}`,
+  portalSession: (sessionId: string) => `portal-${sessionId}`,
 } as const;

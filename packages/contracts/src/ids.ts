@@ -28,6 +28,7 @@ export interface IdGenerator {
   apiKeyId(): string;
   deliveryId(): string;
   recoveryId(): string;
+  portalSessionId(): string;
 }
 
 /**
@@ -44,5 +45,6 @@ export function createIdGenerator(now: () => number = Date.now): IdGenerator {
     apiKeyId: () => `key_${ulid()}`,
     deliveryId: () => `msg_${ulid()}`,
     recoveryId: () => `rec_${ulid()}`,
+    portalSessionId: () => `ps_${ulid()}`,
   };
 }

@@ -7,3 +7,4 @@ export * from './logger.js';
 export { secureRandomBytes } from './random-pool.js';
 export * from './notification.js';
 export * from './observability.js';
+export * from './portal.js';

@@ -6,3 +6,4 @@ export * from './task.js';
 export * from './delivery.js';
 export * from './retry-schedule.js';
 export * from './recovery.js';
+export * from './portal-session.js';

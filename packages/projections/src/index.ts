@@ -18,3 +18,4 @@ export type { WorkerRow } from './read-models/workers.js';
 export type { ApiKeyRow } from './read-models/api-keys.js';
 export type { ExecutionRow } from './read-models/executions.js';
 export { RECOVERY_SIGNAL, type FailedDeliveryRow, type RecoveryRow } from './read-models/recoveries.js';
+export type { PortalSessionRow } from './read-models/portal-sessions.js';

@@ -4,6 +4,7 @@ import { apiKeysProjector } from './read-models/api-keys.js';
 import { deliveryQueueProjector } from './read-models/delivery-queue.js';
 import { executionsProjector } from './read-models/executions.js';
 import { failedDeliveriesProjector, recoveriesProjector } from './read-models/recoveries.js';
+import { portalSessionsProjector } from './read-models/portal-sessions.js';
 import type { Projection } from './read-models/projection.js';
 import { webhooksProjector } from './read-models/webhooks.js';
 import { workersProjector } from './read-models/workers.js';
@@ -23,6 +24,7 @@ export function createProjector(tables: TableSet): (tx: TxSql, events: readonly 
     deliveryQueueProjector(tables),
     failedDeliveriesProjector(tables),
     recoveriesProjector(tables),
+    portalSessionsProjector(tables),
   ];
   const byType = new Map<string, Projection[]>();
   for (const projection of projections) {

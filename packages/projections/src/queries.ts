@@ -4,6 +4,7 @@ import { webhookHealth, type WebhookHealth } from './health.js';
 import type { ApiKeyRow } from './read-models/api-keys.js';
 import type { ExecutionRow } from './read-models/executions.js';
 import type { FailedDeliveryRow, RecoveryRow } from './read-models/recoveries.js';
+import type { PortalSessionRow } from './read-models/portal-sessions.js';
 import type { WebhookRow } from './read-models/webhooks.js';
 import type { WorkerRow } from './read-models/workers.js';
 import { LIVE_TABLES as t } from './tables.js';
@@ -135,6 +136,13 @@ export class ReadModels {
   /** Disabled webhooks and held notifications, all workers together (metrics, SPEC §10). */
   webhookHealth(): Promise<WebhookHealth> {
     return webhookHealth(this.sql);
+  }
+
+  /** A live portal session by the hash of its credential (expired ones too: check `expires_at`). */
+  portalSessionByHash(credentialHash: string): Promise<PortalSessionRow | undefined> {
+    return this.sql
+      .get<PortalSessionRow>(`SELECT * FROM ${t.portalSessions} WHERE credential_hash = ?`, [credentialHash])
+      .then((row) => row && { ...row, generation: Number(row.generation), read_only: Number(row.read_only) });
   }
 
   /** Whether any key was ever issued (a new database has none). */

@@ -36,7 +36,7 @@ const LEASE = 'read-models:rebuild';
  */
 const LEASE_TTL_MS = 15_000;
 /** Columns holding secrets: never printed in a difference report. */
-const SECRET_COLUMNS = new Set(['token', 'signing_secret', 'key_hash', 'previous_signing_secret']);
+const SECRET_COLUMNS = new Set(['token', 'signing_secret', 'key_hash', 'previous_signing_secret', 'credential_hash']);
 /** Events are read this many at a time (memory stays flat), and projected `batchSize` per transaction. */
 const READ_CHUNK = 1_000;
 

@@ -20,7 +20,7 @@ import type { TableSet } from './tables.js';
  * models are not migrated: they are rebuilt from the log, which is the
  * source of truth (see `ensureReadModels`).
  */
-export const READ_MODELS_VERSION = 6;
+export const READ_MODELS_VERSION = 8;
 
 /** Where the read models' version is kept. */
 export const META_TABLE = 'read_models_meta';
@@ -154,11 +154,8 @@ export function readModelDdl(dialect: SqlDialect, t: TableSet): string[] {
       .addColumn('task_id', 'text')
       .addColumn('task_title', 'text')
       .addColumn('url', 'text', (c) => c.notNull())
-      // The detail (SPEC §8.7): the request is rebuilt from these and the notification in the log.
+      // The detail (SPEC §8.7) is rebuilt from the notification's stream, found through it.
       .addColumn('delivery_id', text, (c) => c.notNull())
-      .addColumn('attempt', int, (c) => c.notNull())
-      .addColumn('trigger', 'text', (c) => c.notNull())
-      .addColumn('user_agent', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint(name(t.executions, 'pk'), ['worker_id', 'seq'])
       .modifyEnd(clustered),
     schema.createIndex(name(t.executions, 'ix_id')).unique().on(t.executions).column('id'),
@@ -246,5 +243,19 @@ export function readModelDdl(dialect: SqlDialect, t: TableSet): string[] {
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addColumn('completed_at', 'text')
       .addPrimaryKeyConstraint(name(t.recoveries, 'pk'), ['id']),
+
+    // Live portal links (SPEC §9.1), found by the hash of their credential.
+    schema
+      .createTable(t.portalSessions)
+      .addColumn('id', text, (c) => c.notNull())
+      .addColumn('credential_hash', text, (c) => c.notNull())
+      .addColumn('worker_id', text, (c) => c.notNull())
+      .addColumn('generation', millis, (c) => c.notNull())
+      .addColumn('read_only', int, (c) => c.notNull())
+      .addColumn('expires_at', text, (c) => c.notNull())
+      .addColumn('created_at', text, (c) => c.notNull())
+      .addPrimaryKeyConstraint(name(t.portalSessions, 'pk'), ['id']),
+    schema.createIndex(name(t.portalSessions, 'ix_hash')).unique().on(t.portalSessions).column('credential_hash'),
+    schema.createIndex(name(t.portalSessions, 'ix_worker')).on(t.portalSessions).columns(['worker_id', 'expires_at']),
   ].map((statement) => statement.compile().sql);
 }

@@ -14,6 +14,7 @@ export interface TableSet {
   /** Notifications that ended in failure: what a recovery selects from (SPEC §8.4). */
   failedDeliveries: string;
   recoveries: string;
+  portalSessions: string;
 }
 
 export const LIVE_TABLES: TableSet = {
@@ -25,6 +26,7 @@ export const LIVE_TABLES: TableSet = {
   heldDeliveries: 'held_deliveries',
   failedDeliveries: 'failed_deliveries',
   recoveries: 'recoveries',
+  portalSessions: 'portal_sessions',
 };
 
 /** Where a rebuild builds before the swap. */

@@ -16,6 +16,7 @@ import { commandPathScenario } from './scenarios/command-path.js';
 import { deliveryScenario } from './scenarios/delivery.js';
 import { postgresDeliveryScenario } from './scenarios/delivery-postgres.js';
 import { latencyScenario } from './scenarios/latency.js';
+import { claimHintsScenario } from './scenarios/claim-hints.js';
 import { executionPagesScenario } from './scenarios/execution-pages.js';
 import { metricsOverheadScenario } from './scenarios/metrics-overhead.js';
 import { rebuildScenario } from './scenarios/rebuild.js';
@@ -34,6 +35,7 @@ export const SCENARIOS: ScenarioEntry[] = [
   { id: 'api', title: 'API over HTTP', run: apiHttpScenario },
   { id: 'rebuild', title: 'rebuild', run: rebuildScenario },
   { id: 'delivery', title: 'end-to-end delivery and server memory', run: deliveryScenario },
+  { id: 'claim-hints', title: 'claim hints on vs off', run: claimHintsScenario },
   { id: 'latency', title: 'delivery latency at 1,000 completions/s', run: latencyScenario },
   { id: 'delivery-postgres', title: 'end-to-end delivery on PostgreSQL (1, 2, 4 deliver processes)', run: postgresDeliveryScenario },
   { id: 'metrics', title: 'metrics overhead (on vs off, same run)', run: metricsOverheadScenario },

@@ -5,13 +5,14 @@
  * 1. esbuild bundles the CLI (apps/server/src/sea/main.ts and every workspace
  *    package, from their TypeScript sources) into one CommonJS file;
  *    and the delivery sender's thread into a second one;
+ *    the web console (apps/console/dist/console-assets.json) is carried as built;
  * 2. Node writes a SEA blob from the first, carrying the better-sqlite3 addon
  *    and the sender thread as assets (migrations are code, so they are in the
  *    bundle);
  * 3. postject injects the blob into a copy of this machine's `node`.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +44,9 @@ async function main(): Promise<void> {
   // A worker thread cannot load a module from inside the executable: it runs this bundle's source (eval).
   await build({ ...bundleOptions, entryPoints: [join(root, 'apps/delivery/src/sender-thread.ts')], outfile: senderThread });
 
+  // The web console, as `npm run build` made it (apps/console): one JSON document of its files.
+  const consoleAssets = join(root, 'apps/console/dist/console-assets.json');
+  if (!existsSync(consoleAssets)) throw new Error(`${consoleAssets} is missing: run npm run build first`);
   const addon = join(dirname(require.resolve('better-sqlite3/package.json')), 'build/Release/better_sqlite3.node');
   const config = join(work, 'sea-config.json');
   const blob = join(work, 'sea-prep.blob');
@@ -54,7 +58,7 @@ async function main(): Promise<void> {
         output: blob,
         disableExperimentalSEAWarning: true,
         useCodeCache: true,
-        assets: { 'better_sqlite3.node': addon, 'sender-thread.cjs': senderThread },
+        assets: { 'better_sqlite3.node': addon, 'sender-thread.cjs': senderThread, 'console-assets.json': consoleAssets },
       },
       null,
       2,

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTempDir, scrapeMetrics, startReceiver, startServerProcess, waitFor, type Receiver, type ServerProcess } from '@handinger-webhooks/testing';
+import { chromiumArgs, createTempDir, findChromium, scrapeMetrics, startReceiver, startServerProcess, waitFor, type Receiver, type ServerProcess } from '@handinger-webhooks/testing';
+import { chromium } from 'playwright-core';
 
 const BUILT = fileURLToPath(new URL(`../../../dist/handinger-webhooks-${process.platform}-${process.arch}`, import.meta.url));
 const USER_KEY = 'hwk_sea_test_user_key_0123456789abcdefghijklmn';
@@ -125,6 +126,36 @@ describe('the single executable', () => {
         expect((await scrapeMetrics(deliverer.baseUrl)).families.get('handinger_delivery_due')).toBe('gauge');
       } finally {
         await deliverer.stop();
+      }
+    });
+
+    it('serves the web console it carries (SPEC §9): same files as the build, working in Chromium with nothing from another origin', async () => {
+      const built = JSON.parse(readFileSync(new URL('../../../apps/console/dist/console-assets.json', import.meta.url), 'utf8')) as { files: Record<string, { base64: string }> };
+      for (const [name, file] of Object.entries(built.files)) {
+        const response = await fetch(`${server.baseUrl}/console/${name === 'index.html' ? '' : name}`);
+        expect(response.status).toBe(200);
+        expect(Buffer.from(await response.arrayBuffer()).equals(Buffer.from(file.base64, 'base64'))).toBe(true);
+      }
+      const browser = await chromium.launch({ executablePath: findChromium(), args: chromiumArgs(), headless: true });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        const foreign: string[] = [];
+        const errors: string[] = [];
+        page.on('request', (request) => {
+          if (!request.url().startsWith(`${server.baseUrl}/`)) foreign.push(request.url());
+        });
+        page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+        page.on('pageerror', (error) => errors.push(error.message));
+        await page.goto(`${server.baseUrl}/`);
+        await page.getByLabel('API key').fill(USER_KEY);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('link', { name: 'SEA' }).click();
+        await page.getByTestId('log-count').filter({ hasText: '1 in all' }).waitFor();
+        await page.locator('table.executions tbody tr').filter({ hasText: 'task_sea' }).waitFor();
+        expect(foreign).toEqual([]);
+        expect(errors).toEqual([]);
+      } finally {
+        await browser.close();
       }
     });
   });

@@ -3,6 +3,7 @@ import { openApplication } from '@handinger-webhooks/commands';
 import { WebhookTester, startDelivery } from '@handinger-webhooks/delivery';
 import { bootstrapFirstKey } from '../bootstrap.js';
 import type { ServiceConfig } from '../config.js';
+import { loadConsoleAssets } from '../console-assets.js';
 import { deliveryOptions } from '../delivery-options.js';
 import { createHttpServer } from '../http-server.js';
 import { createLogger } from '../logger.js';
@@ -20,7 +21,17 @@ export async function serve(config: ServiceConfig): Promise<void> {
   const observability = createObservability(app, config, { health: false });
   // Test sends (SPEC §8.2) go out from the API node itself, through the same stages and caps as deliveries.
   const webhookTester = new WebhookTester(app, deliveryOptions(config, VERSION, logger, observability.observer));
-  const apiOptions = { app, allowPrivateNetwork: config.allowPrivateNetwork, version: VERSION, dashboardUrl: config.dashboardUrl, logger, webhookTester };
+  const apiOptions = {
+    app,
+    allowPrivateNetwork: config.allowPrivateNetwork,
+    version: VERSION,
+    dashboardUrl: config.dashboardUrl,
+    logger,
+    webhookTester,
+    publicUrl: config.publicUrl,
+    console: loadConsoleAssets(logger),
+    portalFrameAncestors: config.portalFrameAncestors,
+  };
   const handler = observability.handler(createApiHandler(apiOptions));
   const onResponse = observability.onResponse(createRouteLabeler(apiOptions));
   const http = createHttpServer(handler, logger, onResponse ? { onResponse } : {});

@@ -3,12 +3,14 @@
  * can `require` built-in modules only, so the better-sqlite3 addon travels as
  * an asset: it is extracted (verified) to the cache, loaded with
  * `process.dlopen`, and handed to every database opened afterwards. The
- * delivery sender's thread travels as an asset too (its bundled source).
+ * delivery sender's thread travels as an asset too (its bundled source), and
+ * so does the web console (its files in one JSON document).
  */
 import { getAsset } from 'node:sea';
 import { setSenderThreadEntry } from '@handinger-webhooks/delivery';
 import { setDefaultNativeBinding } from '@handinger-webhooks/storage-sqlite';
 import { main } from '../cli.js';
+import { setEmbeddedConsoleAssets } from '../console-assets.js';
 import { VERSION } from '../version.js';
 import { loadAddon, materializeAddon } from './native-addon.js';
 
@@ -20,5 +22,7 @@ try {
   process.exit(1);
 }
 setSenderThreadEntry({ source: getAsset('sender-thread.cjs', 'utf8') });
+// The web console (SPEC §9) travels as one asset: its files in one JSON document.
+setEmbeddedConsoleAssets(getAsset('console-assets.json', 'utf8'));
 // In a single executable, argv is [executable, executable, ...arguments].
 main(process.argv.slice(2));

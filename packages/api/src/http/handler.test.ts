@@ -25,6 +25,7 @@ const SPEC_OPERATIONS = [
   ['post', '/api/workers/{workerId}/webhook/enable'],
   ['get', '/api/workers/{workerId}/webhook/executions/{executionId}'],
   ['post', '/api/task-completions'],
+  ['post', '/api/workers/{workerId}/webhook/portal-sessions'],
   ['get', '/healthz'],
   ['get', '/api/openapi.json'],
 ] as const;
@@ -93,7 +94,7 @@ describe.each(TEST_BACKENDS)('%s', (backend) => {
     });
 
     test('unknown routes are 404 JSON on every prefix', async () => {
-      for (const [method, path] of [['GET', '/'], ['GET', '/api'], ['POST', '/healthz'], ['DELETE', '/api/openapi.json'], ['GET', '/apix']]) {
+      for (const [method, path] of [['GET', '/consolex'], ['GET', '/api'], ['POST', '/healthz'], ['DELETE', '/api/openapi.json'], ['GET', '/apix']]) {
         const response = await api.request(method!, path!);
         expect(response.status).toBe(404);
         expect(response.body).toEqual({ code: 'NOT_FOUND', message: `No route for ${method} ${path}` });

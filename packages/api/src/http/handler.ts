@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TRPCError } from '@trpc/server';
 import { resolveServices, type ApiOptions } from '../options.js';
 import { createAppRouter } from '../router.js';
+import { API_CSP, createConsoleHandler, isConsolePath } from './console.js';
 import { RequestAbortedError } from './read-body.js';
 import { errorFields } from './report-unexpected.js';
 import { sendError, sendJson } from './respond.js';
@@ -42,11 +43,14 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
     (document ??= import('../openapi.js').then(({ openApiDocumentFor }) => JSON.stringify(openApiDocumentFor(appRouter, services.version))));
   const rest = createRestHandler(appRouter, services);
   const trpc = createTrpcHandler(appRouter, services);
+  const consoleFiles = createConsoleHandler(options.console, options.portalFrameAncestors ?? []);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req);
     if (url === null) return sendError(res, new TRPCError({ code: 'BAD_REQUEST', message: 'Invalid request URL' }));
     const { pathname } = url;
+    res.setHeader('content-security-policy', API_CSP);
+    if (isConsolePath(pathname)) return consoleFiles(req, res, pathname);
     if (pathname === HEALTH_PATH && isRead(req)) return sendJson(res, 200, { status: 'ok' });
     if (pathname === OPENAPI_PATH && isRead(req)) return sendJson(res, 200, await openApiDocument());
     if (pathname !== HEALTH_PATH && under(pathname, REST_PREFIX)) return rest(req, res, url);

@@ -32,7 +32,7 @@ describe.each(TEST_BACKENDS)('%s', (backend) => {
         .flatMap(([path, methods]) =>
           Object.keys(methods).map((method) => [method.toUpperCase(), path.replace('{workerId}', workerId).replace('{executionId}', 'whe_x').replace('{recoveryId}', 'rec_x')] as const),
         );
-      expect(operations).toHaveLength(16);
+      expect(operations).toHaveLength(17);
       for (const [method, path] of operations) {
         // No key: the procedure's own authentication answers, so the route reached it.
         const response = await api.request(method, path, method === 'GET' || method === 'DELETE' ? {} : { json: {} });

@@ -17,11 +17,16 @@ export type CallerWithRole<R extends Role> = Extract<Caller, { role: R }>;
 const ROLE_REFUSALS: Record<Role, string> = {
   user: 'This operation needs a user API key; service keys may only record task completions',
   service: 'This operation needs a service API key',
+  portal: 'This operation needs a portal link',
 };
+
+/** A portal link used on a route it does not grant (SPEC §9.1). */
+export const PORTAL_REFUSAL = "A portal link grants its worker's webhook routes only";
 
 /** The request's caller if it has `role`: 401 without a valid key (`requireCaller`), 403 with a key of the other role. */
 export async function requireRole<R extends Role>(ctx: Context, role: R): Promise<CallerWithRole<R>> {
   const caller = await requireCaller(ctx);
+  if (caller.role === 'portal' && role !== 'portal') throw new TRPCError({ code: 'FORBIDDEN', message: PORTAL_REFUSAL });
   if (caller.role !== role) throw new TRPCError({ code: 'FORBIDDEN', message: ROLE_REFUSALS[role] });
   return caller as CallerWithRole<R>;
 }

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { publicProcedure } from './map-errors.js';
 import { requireRole, type CallerWithRole } from './roles.js';
 
-const workerNotFound = () => new TRPCError({ code: 'NOT_FOUND', message: 'Worker not found' });
+export const workerNotFound = () => new TRPCError({ code: 'NOT_FOUND', message: 'Worker not found' });
 
 /**
  * The worker `workerId` names, if `caller` created it. A malformed id, a
@@ -15,7 +15,7 @@ const workerNotFound = () => new TRPCError({ code: 'NOT_FOUND', message: 'Worker
  * from the id first, so another organization's ids are refused without a
  * lookup.
  */
-async function ownedWorker(readModels: ReadModels, caller: CallerWithRole<'user'>, workerId: string): Promise<WorkerRow> {
+export async function ownedWorker(readModels: ReadModels, caller: CallerWithRole<'user'>, workerId: string): Promise<WorkerRow> {
   const parsed = parseWorkerId(workerId);
   if (!parsed || parsed.organizationId !== caller.organizationId) throw workerNotFound();
   const worker = await readModels.worker(workerId);
@@ -27,7 +27,7 @@ async function ownedWorker(readModels: ReadModels, caller: CallerWithRole<'user'
 }
 
 /** Parses like a procedure's input parser, failing the same way (a 400 whose message `errors.ts` derives from the issues). */
-function parseInput<T>(schema: z.ZodType<T>, rawInput: unknown): T {
+export function parseInput<T>(schema: z.ZodType<T>, rawInput: unknown): T {
   const result = schema.safeParse(rawInput);
   if (!result.success) throw new TRPCError({ code: 'BAD_REQUEST', cause: result.error });
   return result.data;

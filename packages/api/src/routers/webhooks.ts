@@ -11,7 +11,7 @@ import {
 } from '@handinger-webhooks/contracts';
 import { TRPCError } from '@trpc/server';
 import { executionInput, listExecutionsInput, recoverInput, recoveryInput, regenerateTokenInput, sendTestInput, updateWebhookInput } from '../inputs.js';
-import { workerOwnerProcedure } from '../middleware/worker-owner.js';
+import { webhookAccessProcedure } from '../middleware/webhook-access.js';
 import type { ApiServices } from '../options.js';
 import { toRecovery, toWebhook } from '../shapes.js';
 import { router } from '../trpc.js';
@@ -24,7 +24,8 @@ const noWebhook = { 409: 'No webhook is configured' };
 
 /** `workers.webhooks.*`: a worker's one outbound webhook, its execution log (SPEC §3) and its operations (SPEC §8). */
 export function createWebhooksRouter({ app, urlPolicy, webhookTester }: ApiServices) {
-  const ownerProcedure = workerOwnerProcedure(app.readModels);
+  // The creator (SPEC §2), or a portal link within what it grants (SPEC §9.1, middleware/webhook-access.ts).
+  const ownerProcedure = webhookAccessProcedure(app.readModels);
 
   return router({
     retrieve: ownerProcedure

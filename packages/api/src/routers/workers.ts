@@ -4,8 +4,9 @@ import { userProcedure } from '../middleware/roles.js';
 import { workerOwnerProcedure } from '../middleware/worker-owner.js';
 import type { ApiServices } from '../options.js';
 import { toWorkerTemplate } from '../shapes.js';
-import { router } from '../trpc.js';
+import { mergeRouters, router } from '../trpc.js';
 import { actorOf } from './actor.js';
+import { portalSessionProcedures } from './portal-sessions.js';
 import { createWebhooksRouter } from './webhooks.js';
 
 const tags = ['Workers'];
@@ -70,6 +71,7 @@ export function createWorkersRouter(services: ApiServices) {
         return { deleted: true as const };
       }),
 
-    webhooks: createWebhooksRouter(services),
+    // Portal links live in their own file (SPEC §9.1), under the same `workers.webhooks` namespace.
+    webhooks: mergeRouters(createWebhooksRouter(services), router(portalSessionProcedures(services))),
   });
 }

@@ -1,0 +1,43 @@
+import type { BenchContext } from '../context.js';
+import { childScript, spawnProcess } from '../proc.js';
+import { makeRow, type ScenarioResult } from '../result.js';
+import { interleave, pick } from '../runner.js';
+import { serverUnavailable } from '../server.js';
+import { productRep } from './delivery.js';
+
+/** The server's internal switch that drops the claim hints (every claim reads everything again): this scenario's baseline only. */
+const HINTS_OFF = { HANDINGER_INTERNAL_CLAIM_HINTS: 'off' };
+
+/**
+ * What the delivery loop's claim hints buy (apps/delivery/src/claim-hints.ts):
+ * the delivery scenario's path from the log — one receiver origin, so its
+ * backlog fills the per-origin cap and every claim would otherwise walk the
+ * other origins and look up the next due time again — with the hints (as
+ * shipped) and without (the "ceiling" column), interleaved.
+ */
+export async function claimHintsScenario(ctx: BenchContext): Promise<ScenarioResult> {
+  const result: ScenarioResult = { id: 'claim-hints', title: 'claim hints', rows: [], details: {}, notes: [], durationMs: 0 };
+  const unavailable = serverUnavailable();
+  if (unavailable) return { ...result, skipped: unavailable };
+  const started = performance.now();
+  const { deliveries: count, deliveryConcurrency: concurrency } = ctx.sizes;
+  const receiver = spawnProcess({ args: [childScript('receiver')], ipc: true });
+  try {
+    const receiverUrl = `http://127.0.0.1:${Number((await receiver.message('ready', 30_000)).port)}`;
+    const withCpu = <R extends { perSecond: number; serverCpuShare: number }>(rep: R) => ({ ...rep, cpuUs: (rep.serverCpuShare / rep.perSecond) * 1e6 });
+    const runs = await interleave({
+      reps: ctx.sizes.reps,
+      label: 'claim hints',
+      log: ctx.log,
+      ceiling: () => productRep(ctx, receiver, receiverUrl, count, concurrency, 'log', HINTS_OFF).then(withCpu),
+      product: () => productRep(ctx, receiver, receiverUrl, count, concurrency, 'log').then(withCpu),
+    });
+    const what = `${count.toLocaleString('en-US')} completions recorded in the log → delivered → recorded, one origin`;
+    result.rows.push(makeRow({ scenario: result.title, case: `${what}: hints on vs off`, unit: 'deliveries/s', higherIsBetter: true, product: pick(runs.product, 'perSecond'), ceiling: pick(runs.ceiling, 'perSecond') }));
+    result.rows.push(makeRow({ scenario: result.title, case: `server CPU per delivery, all threads: hints on vs off`, unit: 'µs CPU/delivery', higherIsBetter: false, product: pick(runs.product, 'cpuUs'), ceiling: pick(runs.ceiling, 'cpuUs') }));
+  } finally {
+    await receiver.stop();
+  }
+  result.durationMs = performance.now() - started;
+  return result;
+}
