@@ -5,6 +5,7 @@ import { DELIVERY_WORK_SIGNAL, type Claim, type ClaimedAttempt } from '@handinge
 import { NotificationSource, type Notification } from './notifications.js';
 import { resolveOptions, type DeliveryOptions, type ResolvedDeliveryOptions } from './options.js';
 import { prepareAttempt, type PreparedAttempt } from './prepare.js';
+import { attemptResult } from './attempt-result.js';
 import { RecoveryRunner } from './recovery-runner.js';
 import { ClaimHints } from './claim-hints.js';
 import { Slots } from './slots.js';
@@ -409,6 +410,7 @@ class DeliveryLoop implements DeliveryService {
         return;
       }
       this.ended.push({ entry, prepared, result });
+      this.options.observer.attemptEnded({ result: attemptResult(outcome), durationMs, attempt: entry.claim.attempt, type: entry.notification!.type });
       // Its origin's line running low: the cycle that records this claims too.
       if (this.slots.waitingFor(entry.origin) <= this.options.perOriginConcurrency / 2) this.claimWanted = true;
       this.cycleSoon();

@@ -1,4 +1,4 @@
-import { buildPayload, buildTestPayload, serializePayload, streams, type TaskCompleted } from '@handinger-webhooks/contracts';
+import { buildPayload, buildTestPayload, serializePayload, streams, type NotificationType, type TaskCompleted } from '@handinger-webhooks/contracts';
 import type { EventLog, RecordedEvent } from '@handinger-webhooks/event-store';
 import type { ClaimedAttempt } from '@handinger-webhooks/projections';
 
@@ -7,17 +7,19 @@ export interface Notification {
   /** The body of SPEC §5, serialized once: signature and body cannot disagree, and retries send the same bytes. */
   body: Buffer;
   taskTitle: string | null;
+  type: NotificationType;
 }
 
-export const notificationOf = (task: TaskCompleted['data']): Notification => ({
-  body: serializePayload(buildPayload(task)),
-  taskTitle: task.title,
-});
+export const notificationOf = (task: TaskCompleted['data']): Notification => {
+  const payload = buildPayload(task);
+  return { body: serializePayload(payload), taskTitle: task.title, type: payload.type };
+};
 
 /** A test notification (SPEC §8.2): `timestamp` is when it was first sent, so a redelivery sends the same bytes. */
 export const testNotificationOf = (workerId: string, timestamp: string): Notification => ({
   body: serializePayload(buildTestPayload(workerId, timestamp)),
   taskTitle: null,
+  type: 'webhook.test',
 });
 
 /** Notifications kept in memory (a few hundred bytes each): the next attempts of pending deliveries mostly. */

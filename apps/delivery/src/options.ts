@@ -1,4 +1,4 @@
-import { silentLogger, type Logger } from '@handinger-webhooks/contracts';
+import { NO_DELIVERY_OBSERVER, silentLogger, type DeliveryObserver, type Logger } from '@handinger-webhooks/contracts';
 import { DEFAULT_DISABLE_AFTER_MS, DEFAULT_RETRY_SCHEDULE_MS } from '@handinger-webhooks/domain';
 
 /**
@@ -54,6 +54,8 @@ export interface DeliveryOptions {
   shutdownTimeoutMs?: number;
   /** Structured logger; never receives tokens, secrets or bodies. Default: silent. */
   logger?: Logger;
+  /** Told of every attempt whose outcome is known (metrics, SPEC §10). Default: none. */
+  observer?: DeliveryObserver;
 }
 
 export type ResolvedDeliveryOptions = Required<DeliveryOptions>;
@@ -87,5 +89,6 @@ export function resolveOptions(options: DeliveryOptions): ResolvedDeliveryOption
     leaseMarginMs: nonNegativeInteger('leaseMarginMs', options.leaseMarginMs ?? 5_000),
     shutdownTimeoutMs: nonNegativeInteger('shutdownTimeoutMs', options.shutdownTimeoutMs ?? timeoutMs + 2_000),
     logger: options.logger ?? silentLogger,
+    observer: options.observer ?? NO_DELIVERY_OBSERVER,
   };
 }

@@ -4,6 +4,7 @@ import { createIdGenerator, type SignatureVerification, type WebhookExecution } 
 import type { Application } from '@handinger-webhooks/commands';
 import { processOwnerId } from '@handinger-webhooks/event-store';
 import { toExecution, type WebhookRow } from '@handinger-webhooks/projections';
+import { attemptResult } from './attempt-result.js';
 import { testNotificationOf } from './notifications.js';
 import { resolveOptions, type DeliveryOptions } from './options.js';
 import { signedHeaders } from './prepare.js';
@@ -66,6 +67,7 @@ export class WebhookTester {
     let signatureVerification: SignatureVerification = 'not-checked';
     try {
       genuine = await this.transport.send({ url: webhook.url, headers: signedHeaders(signing, deliveryId, notification.body, this.app.secretBox, this.userAgent, startedAtMs), body: notification.body });
+      this.options.observer.attemptEnded({ result: attemptResult(genuine.outcome), durationMs: genuine.durationMs, attempt: 1, type: 'webhook.test' });
       if (options.checkSignatureVerification && isSuccess(genuine)) signatureVerification = await this.probe(signing, webhook.url, notification.body);
     } catch (error) {
       await this.app.database.transaction((tx) => this.app.claims.release(tx, [claimToken])).catch(() => undefined);

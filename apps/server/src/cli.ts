@@ -15,8 +15,9 @@ Usage:
   handinger-webhooks serve [--port N] [--host H] [--allow-private-network] [--no-delivery] [--db PATH]
       API and delivery in one process (--no-delivery: the API alone, with
       deliver processes doing the sending).
-  handinger-webhooks deliver [--allow-private-network] [--db PATH]
-      The delivery worker alone.
+  handinger-webhooks deliver [--allow-private-network] [--metrics-port N] [--host H] [--db PATH]
+      The delivery worker alone (--metrics-port: serve /metrics, /healthz and
+      /readyz on that port, at --host).
   handinger-webhooks keys create --org ORG --user USER [--name N] [--db PATH]
   handinger-webhooks keys create --service --name N [--db PATH]
       Print a new API key alone on stdout (shown only this once).
@@ -36,6 +37,8 @@ Options:
                              (env HANDINGER_DB_PATH, default ${DEFAULT_DB_PATH})
   --host H                   listen address (env HANDINGER_HOST, default 127.0.0.1)
   --port N                   listen port (env HANDINGER_PORT, default 3000; 0 picks a free one)
+  --metrics-port N           deliver: port of /metrics, /healthz, /readyz (env HANDINGER_METRICS_PORT;
+                             default none; serve answers them on its API port)
   --allow-private-network    allow http and private/loopback webhook targets, for local
                              development and tests (env HANDINGER_ALLOW_PRIVATE_NETWORK=1)
   -h, --help                 this help
@@ -50,6 +53,7 @@ Environment:
   HANDINGER_BOOTSTRAP_KEY          the first API key of a new database (org_local/user_local);
                                    without it a random key is printed once to stderr
   HANDINGER_DASHBOARD_URL          base of WorkerTemplate.url (default https://handinger.com)
+  HANDINGER_METRICS_TOKEN          when set, GET /metrics requires Authorization: Bearer <it>
   HANDINGER_SECRET_KEY             base64 of 32 bytes sealing webhook secrets at rest (default: the key
                                    file <db>.key, created owner-only with a new database; back it up)
 `;
@@ -57,7 +61,7 @@ Environment:
 const common = { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 const OPTIONS = {
   serve: { ...common, host: { type: 'string' }, port: { type: 'string' }, 'allow-private-network': { type: 'boolean' }, 'no-delivery': { type: 'boolean' } },
-  deliver: { ...common, 'allow-private-network': { type: 'boolean' } },
+  deliver: { ...common, host: { type: 'string' }, 'metrics-port': { type: 'string' }, 'allow-private-network': { type: 'boolean' } },
   keys: { ...common, org: { type: 'string' }, user: { type: 'string' }, name: { type: 'string' }, service: { type: 'boolean' } },
   'rebuild-projections': { ...common, verify: { type: 'boolean' } },
   'export-log': { ...common, out: { type: 'string' } },
@@ -72,6 +76,7 @@ interface Flags {
   port?: string;
   'allow-private-network'?: boolean;
   'no-delivery'?: boolean;
+  'metrics-port'?: string;
   org?: string;
   user?: string;
   name?: string;

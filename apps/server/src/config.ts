@@ -25,6 +25,12 @@ export interface ServiceConfig extends StorageConfig {
   logLevel: LogLevel;
   bootstrapKey: string | undefined;
   dashboardUrl: string;
+  /** `HANDINGER_METRICS_TOKEN`: `/metrics` requires `Authorization: Bearer <it>` when set (SPEC §10). */
+  metricsToken: string | undefined;
+  /** `deliver --metrics-port N` / `HANDINGER_METRICS_PORT`: where a delivery-only process serves /metrics, /healthz, /readyz (`null`: nowhere). */
+  metricsPort: number | null;
+  /** Whether metrics are recorded on the hot paths. Off only for the bench's baseline (an internal switch, not documented). */
+  recordMetrics: boolean;
   /** The web console (SPEC §9): portal links' base URL and the origins that may frame portal views. */
   publicUrl: string | undefined;
   portalFrameAncestors: string[];
@@ -49,6 +55,7 @@ export interface ConfigFlags {
   port?: string | undefined;
   'allow-private-network'?: boolean | undefined;
   'no-delivery'?: boolean | undefined;
+  'metrics-port'?: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -62,6 +69,11 @@ function integer(name: string, text: string, min: number, max: number): number {
 }
 
 const truthy = (text: string | undefined): boolean => text !== undefined && ['1', 'true', 'yes', 'on'].includes(text.toLowerCase());
+
+function metricsPort(text: string | undefined): number | null {
+  if (text === undefined || text === '') return null;
+  return integer('--metrics-port / HANDINGER_METRICS_PORT', text, 0, 65_535);
+}
 
 /** The database alone, for commands that need nothing else (`rebuild-projections`). */
 export const resolveDbPath = (flags: { db?: string | undefined }, env: Env): string =>
@@ -118,6 +130,9 @@ export function resolveConfig(flags: ConfigFlags, env: Env): ServiceConfig {
     logLevel: logLevel as LogLevel,
     bootstrapKey,
     dashboardUrl: (env.HANDINGER_DASHBOARD_URL ?? 'https://handinger.com').replace(/\/+$/, ''),
+    metricsToken: env.HANDINGER_METRICS_TOKEN || undefined,
+    metricsPort: metricsPort(flags['metrics-port'] ?? env.HANDINGER_METRICS_PORT),
+    recordMetrics: env.HANDINGER_INTERNAL_METRICS !== 'off',
     publicUrl: parsePublicUrl(env.HANDINGER_PUBLIC_URL),
     portalFrameAncestors: parseFrameAncestors(env.HANDINGER_PORTAL_FRAME_ANCESTORS),
   };

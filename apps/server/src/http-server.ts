@@ -37,6 +37,8 @@ export interface HttpServerOptions {
   connectionsCheckingIntervalMs?: number;
   /** Open connections cap, default MAX_CONNECTIONS. */
   maxConnections?: number;
+  /** Called once per answered request, with how long it took (metrics). */
+  onResponse?: (req: IncomingMessage, res: ServerResponse, seconds: number) => void;
 }
 
 export interface HttpServer {
@@ -132,11 +134,10 @@ export function createHttpServer(
       res.once('close', () => responses.delete(res));
       res.once('finish', () => {
         responses.delete(res);
+        const elapsedMs = performance.now() - started;
+        options.onResponse?.(req, res, elapsedMs / 1000);
         const path = (req.url ?? '/').split('?')[0];
-        logger.info(
-          { method: req.method, path, status: res.statusCode, durationMs: Math.round(performance.now() - started) },
-          'request',
-        );
+        logger.info({ method: req.method, path, status: res.statusCode, durationMs: Math.round(elapsedMs) }, 'request');
       });
       handler(req, res);
     },

@@ -2,6 +2,7 @@ import { chmodSync, copyFileSync, readFileSync, readdirSync, rmSync, statSync } 
 import { fileURLToPath } from 'node:url';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
+import { NO_WEBHOOK } from '@handinger-webhooks/contracts';
 import { createTempDir, runCli, startReceiver, startServerProcess, waitFor, type Receiver, type ServerProcess } from '@handinger-webhooks/testing';
 
 /**
@@ -149,7 +150,7 @@ describe('a database from before secrets were sealed', () => {
     // Every webhook answers the secrets it had, and old executions are all there.
     for (const worker of fixture.workers) {
       const webhook = (await call(server, fixture.userKey, 'GET', `/api/workers/${worker.workerId}/webhook`)).body;
-      expect(webhook).toEqual({ token: worker.token, url: worker.url, signingSecret: worker.signingSecret });
+      expect(webhook).toEqual({ ...NO_WEBHOOK, token: worker.token, url: worker.url, signingSecret: worker.signingSecret });
     }
     const [rotated] = fixture.workers;
     expect((await call(server, fixture.userKey, 'GET', `/api/workers/${rotated!.workerId}/webhook/executions`)).body.totalCount).toBe(fixture.executions);

@@ -5,4 +5,5 @@
 export { createAppRouter, type AppRouter } from './router.js';
 export { createApiHandler } from './http/handler.js';
 export type { ApiOptions } from './options.js';
+export { createRouteLabeler, UNMATCHED_ROUTE } from './http/route-labels.js';
 export { parseConsoleAssets, type ConsoleAssets } from './http/console.js';

@@ -6,4 +6,5 @@ export * from './webhook-url.js';
 export * from './logger.js';
 export { secureRandomBytes } from './random-pool.js';
 export * from './notification.js';
+export * from './observability.js';
 export * from './portal.js';

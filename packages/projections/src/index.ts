@@ -2,6 +2,7 @@ export { LIVE_TABLES, type TableSet } from './tables.js';
 export { READ_MODELS_VERSION, readModelDdl } from './schema.js';
 export { createProjector } from './projector.js';
 export { ReadModels, toExecution, type FailedRange } from './queries.js';
+export { deliveryBacklog, type DeliveryBacklog, type WebhookHealth } from './health.js';
 export { DeliveryClaims, type Claim, type ClaimRequest, type ClaimedAttempt, type OrphanedDelivery, type SendLimits } from './delivery-claims.js';
 export { DELIVERY_WORK_SIGNAL, CLAIM_METADATA } from './read-models/delivery-queue.js';
 export {

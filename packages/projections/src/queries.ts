@@ -1,5 +1,6 @@
 import { EXECUTIONS_PAGE_SIZE, WORKERS_PAGE_SIZE, type WebhookExecution, type WebhookExecutionList } from '@handinger-webhooks/contracts';
 import type { Sql } from '@handinger-webhooks/event-store';
+import { webhookHealth, type WebhookHealth } from './health.js';
 import type { ApiKeyRow } from './read-models/api-keys.js';
 import type { ExecutionRow } from './read-models/executions.js';
 import type { FailedDeliveryRow, RecoveryRow } from './read-models/recoveries.js';
@@ -130,6 +131,11 @@ export class ReadModels {
 
   apiKeys(): Promise<ApiKeyRow[]> {
     return this.sql.all<ApiKeyRow>(`SELECT * FROM ${t.apiKeys} ORDER BY created_at, id`);
+  }
+
+  /** Disabled webhooks and held notifications, all workers together (metrics, SPEC §10). */
+  webhookHealth(): Promise<WebhookHealth> {
+    return webhookHealth(this.sql);
   }
 
   /** A live portal session by the hash of its credential (expired ones too: check `expires_at`). */

@@ -20,7 +20,7 @@ import type { TableSet } from './tables.js';
  * models are not migrated: they are rebuilt from the log, which is the
  * source of truth (see `ensureReadModels`).
  */
-export const READ_MODELS_VERSION = 7;
+export const READ_MODELS_VERSION = 8;
 
 /** Where the read models' version is kept. */
 export const META_TABLE = 'read_models_meta';
@@ -154,11 +154,8 @@ export function readModelDdl(dialect: SqlDialect, t: TableSet): string[] {
       .addColumn('task_id', 'text')
       .addColumn('task_title', 'text')
       .addColumn('url', 'text', (c) => c.notNull())
-      // The detail (SPEC §8.7): the request is rebuilt from these and the notification in the log.
+      // The detail (SPEC §8.7) is rebuilt from the notification's stream, found through it.
       .addColumn('delivery_id', text, (c) => c.notNull())
-      .addColumn('attempt', int, (c) => c.notNull())
-      .addColumn('trigger', 'text', (c) => c.notNull())
-      .addColumn('user_agent', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint(name(t.executions, 'pk'), ['worker_id', 'seq'])
       .modifyEnd(clustered),
     schema.createIndex(name(t.executions, 'ix_id')).unique().on(t.executions).column('id'),

@@ -19,4 +19,5 @@ export {
   type StartPostgresOptions,
 } from './postgres-server.js';
 export { TEST_BACKENDS, TEST_SECRET_KEY, createTestDatabase, type TestBackend, type TestDatabase } from './backends.js';
+export { parseMetrics, scrapeMetrics, type MetricSample, type Scrape } from './metrics-scrape.js';
 export { findChromium, chromiumArgs } from './chromium.js';

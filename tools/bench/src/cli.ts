@@ -14,7 +14,10 @@ import type { ScenarioResult } from './result.js';
 import { apiHttpScenario } from './scenarios/api-http.js';
 import { commandPathScenario } from './scenarios/command-path.js';
 import { deliveryScenario } from './scenarios/delivery.js';
+import { postgresDeliveryScenario } from './scenarios/delivery-postgres.js';
+import { latencyScenario } from './scenarios/latency.js';
 import { executionPagesScenario } from './scenarios/execution-pages.js';
+import { metricsOverheadScenario } from './scenarios/metrics-overhead.js';
 import { rebuildScenario } from './scenarios/rebuild.js';
 import { startupScenario } from './scenarios/startup.js';
 
@@ -31,6 +34,9 @@ export const SCENARIOS: ScenarioEntry[] = [
   { id: 'api', title: 'API over HTTP', run: apiHttpScenario },
   { id: 'rebuild', title: 'rebuild', run: rebuildScenario },
   { id: 'delivery', title: 'end-to-end delivery and server memory', run: deliveryScenario },
+  { id: 'latency', title: 'delivery latency at 1,000 completions/s', run: latencyScenario },
+  { id: 'delivery-postgres', title: 'end-to-end delivery on PostgreSQL (1, 2, 4 deliver processes)', run: postgresDeliveryScenario },
+  { id: 'metrics', title: 'metrics overhead (on vs off, same run)', run: metricsOverheadScenario },
   { id: 'startup', title: 'startup', run: startupScenario },
 ];
 

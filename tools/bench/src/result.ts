@@ -4,6 +4,8 @@ import { summarize, type Summary } from './stats.js';
 export type Target =
   /** product / ceiling (ratio of the medians) must be at least `value`. */
   | { kind: 'ratio-at-least'; value: number }
+  /** product / ceiling must be at most `value` (CPU per delivery: ours the lowest is ≤ 1×). */
+  | { kind: 'ratio-at-most'; value: number }
   /** The product's figure (its median, or its max over the repetitions) must stay below `value`. */
   | { kind: 'below'; value: number; unit: string; of: 'median' | 'max' };
 
@@ -80,9 +82,9 @@ export function makeRow(options: {
 }
 
 function verdict(row: Row, target: Target): boolean | null {
-  if (target.kind === 'ratio-at-least') {
+  if (target.kind === 'ratio-at-least' || target.kind === 'ratio-at-most') {
     if (!row.ratio || !Number.isFinite(row.ratio.value)) return null;
-    return row.ratio.value >= target.value;
+    return target.kind === 'ratio-at-least' ? row.ratio.value >= target.value : row.ratio.value <= target.value;
   }
   const figure = target.of === 'max' ? row.product.max : row.product.median;
   if (!Number.isFinite(figure)) return null;
@@ -92,5 +94,6 @@ function verdict(row: Row, target: Target): boolean | null {
 export function describeTarget(target: Target | undefined): string {
   if (!target) return '—';
   if (target.kind === 'ratio-at-least') return `≥ ${target.value}×`;
+  if (target.kind === 'ratio-at-most') return `≤ ${target.value}×`;
   return `< ${target.value} ${target.unit}${target.of === 'max' ? ' (worst rep)' : ''}`;
 }

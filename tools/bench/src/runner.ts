@@ -38,3 +38,28 @@ const format = (figures: Record<string, number>): string =>
 
 /** One figure of every repetition. */
 export const pick = <M extends Record<string, number>>(runs: M[], key: keyof M): number[] => runs.map((r) => r[key] as number);
+
+/**
+ * Several sides measured in the same window: each repetition runs every
+ * side once, the order rotated by one per repetition, so no side always
+ * runs first (a warm machine) or last. Returns each side's figures in
+ * repetition order, so side A's rep i pairs with side B's rep i.
+ */
+export async function rotate<M extends Record<string, number>>(options: {
+  reps: number;
+  sides: Record<string, (rep: number) => Promise<M>>;
+  log?: (message: string) => void;
+  label?: string;
+}): Promise<Record<string, M[]>> {
+  const names = Object.keys(options.sides);
+  const figures: Record<string, M[]> = Object.fromEntries(names.map((name) => [name, []]));
+  for (let rep = 0; rep < options.reps; rep++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(rep + k) % names.length]!;
+      const measured = await options.sides[name]!(rep);
+      figures[name]!.push(measured);
+      options.log?.(`${options.label ?? ''} rep ${rep + 1}/${options.reps} ${name} ${format(measured)}`);
+    }
+  }
+  return figures;
+}

@@ -21,15 +21,18 @@ export function serverUnavailable(): string | null {
 }
 
 /**
- * Starts `handinger-webhooks serve` as users run it (node on the bin
- * script), on a free port, stdout (its JSON logs, one line per request at the
- * default level) going to a file as under a process manager, so the bench
- * neither parses nor competes for them. Resolves once it logged "listening".
+ * Starts `handinger-webhooks serve` (or `deliver`) as users run it (node on
+ * the bin script), on a free port, stdout (its JSON logs, one line per
+ * request at the default level) going to a file as under a process manager,
+ * so the bench neither parses nor competes for them. Resolves once it logged
+ * "listening" (`deliver`: "delivering"; it has no URL).
  */
 export async function startServer(
   ctx: BenchContext,
-  options: { dbPath: string; env?: Record<string, string | undefined>; name: string; args?: string[] },
+  options: { dbPath: string; env?: Record<string, string | undefined>; name: string; args?: string[]; command?: 'serve' | 'deliver' },
 ): Promise<RunningServer> {
+  const command = options.command ?? 'serve';
+  const ready = command === 'serve' ? 'listening' : 'delivering';
   const unavailable = serverUnavailable();
   if (unavailable) throw new Error(unavailable);
   const logFile = join(ctx.tempDir(`${options.name}-logs`), 'server.log');
@@ -37,7 +40,7 @@ export async function startServer(
   let handle: ChildHandle;
   try {
     handle = spawnProcess({
-      args: [SERVER_CLI, 'serve', '--port', '0', '--db', options.dbPath, '--allow-private-network', ...(options.args ?? [])],
+      args: [SERVER_CLI, command, ...(command === 'serve' ? ['--port', '0'] : []), '--db', options.dbPath, '--allow-private-network', ...(options.args ?? [])],
       execArgv: profileArgs(ctx, options.name),
       env: { HANDINGER_LOG_LEVEL: 'info', ...options.env },
       stdout: fd,
@@ -49,26 +52,26 @@ export async function startServer(
   void handle.exited.then(() => (exited = true));
   const listening = await poll(
     () => {
-      if (exited) throw new Error(`server exited before listening: ${readFileSync(logFile, 'utf8').slice(-2_000)}`);
+      if (exited) throw new Error(`${command} exited before it was ready: ${readFileSync(logFile, 'utf8').slice(-2_000)}`);
       const text = readFileSync(logFile, 'utf8');
       for (const line of text.split('\n')) {
-        if (!line.includes('"listening"')) continue;
+        if (!line.includes(`"${ready}"`)) continue;
         try {
           const parsed = JSON.parse(line) as { msg?: string; port?: number; url?: string };
-          if (parsed.msg === 'listening' && typeof parsed.port === 'number') return parsed;
+          if (parsed.msg === ready && (command === 'deliver' || typeof parsed.port === 'number')) return parsed;
         } catch {
           // a partial line: look again
         }
       }
       return undefined;
     },
-    { timeoutMs: 120_000, intervalMs: 10, what: 'the server to log "listening"' },
+    { timeoutMs: 120_000, intervalMs: 10, what: `${command} to log "${ready}"` },
   );
   return {
     handle,
     pid: handle.pid,
-    url: listening.url ?? `http://127.0.0.1:${listening.port}`,
-    port: listening.port!,
+    url: listening.url ?? (listening.port === undefined ? '' : `http://127.0.0.1:${listening.port}`),
+    port: listening.port ?? 0,
     logFile,
     peakRssMb: handle.peakRssMb,
     stop: () => handle.stop(20_000),

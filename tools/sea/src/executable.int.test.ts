@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumArgs, createTempDir, findChromium, startReceiver, startServerProcess, waitFor, type Receiver, type ServerProcess } from '@handinger-webhooks/testing';
+import { chromiumArgs, createTempDir, findChromium, scrapeMetrics, startReceiver, startServerProcess, waitFor, type Receiver, type ServerProcess } from '@handinger-webhooks/testing';
 import { chromium } from 'playwright-core';
 
 const BUILT = fileURLToPath(new URL(`../../../dist/handinger-webhooks-${process.platform}-${process.arch}`, import.meta.url));
@@ -107,6 +107,26 @@ describe('the single executable', () => {
       expect(executions.body).toMatchObject({ totalCount: 1, pageCount: 1, logs: [{ taskId: 'task_sea', requestStatus: 'success', responseStatus: 200 }] });
 
       expect(await run(['rebuild-projections', '--verify', '--db', db()])).toMatchObject({ status: 0, stdout: expect.stringContaining('verified') });
+    });
+
+    it('serves /metrics (prom-client is in the bundle) and /readyz; deliver serves them on --metrics-port', async () => {
+      const metrics = await waitFor(async () => {
+        const scrape = await scrapeMetrics(server.baseUrl);
+        return scrape.value('handinger_delivery_attempts_total', { result: 'success' }) >= 1 && scrape;
+      });
+      expect(metrics.value('handinger_notifications_total', { type: 'task.completed' })).toBe(1);
+      expect(metrics.families.get('process_cpu_seconds_total')).toBe('counter');
+      expect(metrics.families.get('nodejs_eventloop_lag_seconds')).toBe('gauge');
+      expect(metrics.value('handinger_http_requests_total', { route: '/api/workers/{workerId}/webhook', method: 'PUT', status: '200' })).toBe(1);
+      expect(await (await fetch(`${server.baseUrl}/readyz`)).json()).toEqual({ status: 'ready' });
+
+      const deliverer = await startServerProcess({ command: [binary], args: ['deliver', '--db', db(), '--metrics-port', '0'], env, readyMessage: 'delivering' });
+      try {
+        expect((await fetch(`${deliverer.baseUrl}/readyz`)).status).toBe(200);
+        expect((await scrapeMetrics(deliverer.baseUrl)).families.get('handinger_delivery_due')).toBe('gauge');
+      } finally {
+        await deliverer.stop();
+      }
     });
 
     it('serves the web console it carries (SPEC §9): same files as the build, working in Chromium with nothing from another origin', async () => {

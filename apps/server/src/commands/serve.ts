@@ -1,4 +1,4 @@
-import { createApiHandler } from '@handinger-webhooks/api';
+import { createApiHandler, createRouteLabeler } from '@handinger-webhooks/api';
 import { openApplication } from '@handinger-webhooks/commands';
 import { WebhookTester, startDelivery } from '@handinger-webhooks/delivery';
 import { bootstrapFirstKey } from '../bootstrap.js';
@@ -7,6 +7,7 @@ import { loadConsoleAssets } from '../console-assets.js';
 import { deliveryOptions } from '../delivery-options.js';
 import { createHttpServer } from '../http-server.js';
 import { createLogger } from '../logger.js';
+import { createObservability } from '../observability.js';
 import { onShutdownSignal } from '../signals.js';
 import { VERSION } from '../version.js';
 
@@ -17,26 +18,31 @@ const HTTP_GRACE_MS = 10_000;
 export async function serve(config: ServiceConfig): Promise<void> {
   const logger = createLogger(config.logLevel, 'server');
   const app = await openApplication({ db: config.db, secretKey: config.secretKey });
+  const observability = createObservability(app, config, { health: false });
   // Test sends (SPEC §8.2) go out from the API node itself, through the same stages and caps as deliveries.
-  const webhookTester = new WebhookTester(app, deliveryOptions(config, VERSION, logger));
-  const handler = createApiHandler({
+  const webhookTester = new WebhookTester(app, deliveryOptions(config, VERSION, logger, observability.observer));
+  const apiOptions = {
     app,
     allowPrivateNetwork: config.allowPrivateNetwork,
     version: VERSION,
     dashboardUrl: config.dashboardUrl,
     logger,
     webhookTester,
+    // The web console (SPEC §9) and its portal links (§9.1).
     publicUrl: config.publicUrl,
     console: loadConsoleAssets(logger),
     portalFrameAncestors: config.portalFrameAncestors,
-  });
-  const http = createHttpServer(handler, logger);
+  };
+  const handler = observability.handler(createApiHandler(apiOptions));
+  const onResponse = observability.onResponse(createRouteLabeler(apiOptions));
+  const http = createHttpServer(handler, logger, onResponse ? { onResponse } : {});
   const address = await http.listen(config.host, config.port);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const baseUrl = `http://${host}:${address.port}`;
 
   await bootstrapFirstKey(app, { bootstrapKey: config.bootstrapKey, baseUrl, stderr: process.stderr });
-  const delivery = config.delivery ? startDelivery(app, deliveryOptions(config, VERSION, logger)) : null;
+  const delivery = config.delivery ? startDelivery(app, deliveryOptions(config, VERSION, logger, observability.observer)) : null;
+  observability.setDelivery(delivery);
   logger.info(
     { url: baseUrl, port: address.port, db: app.database.location, secretKeySource: app.secretKeySource, allowPrivateNetwork: config.allowPrivateNetwork, delivery: config.delivery, version: VERSION },
     'listening',

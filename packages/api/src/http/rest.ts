@@ -23,7 +23,7 @@ import { sendError, sendJson } from './respond.js';
 /** A path template segment: a literal to match exactly, or a `{param}` capturing one non-empty segment. */
 type Segment = { literal: string } | { param: string };
 
-interface RestRoute {
+export interface RestRoute {
   operation: RestOperation;
   segments: readonly Segment[];
   /** The procedure path as property names of a caller: `['workers', 'webhooks', 'listExecutions']`. */
@@ -54,7 +54,7 @@ function compileRoute(operation: RestOperation): RestRoute {
 }
 
 /** The routes by method, each list in router order. */
-function routeTable(appRouter: AppRouter): Map<string, RestRoute[]> {
+export function routeTable(appRouter: AppRouter): Map<string, RestRoute[]> {
   const table = new Map<string, RestRoute[]>();
   for (const operation of restOperations(appRouter)) {
     const routes = table.get(operation.method) ?? [];
@@ -65,7 +65,7 @@ function routeTable(appRouter: AppRouter): Map<string, RestRoute[]> {
 }
 
 /** The route a request's method and path name, with its path parameters (as sent: not percent-decoded). */
-function matchRoute(table: ReadonlyMap<string, readonly RestRoute[]>, method: string, pathname: string): { route: RestRoute; params: Record<string, string> } | null {
+export function matchRoute(table: ReadonlyMap<string, readonly RestRoute[]>, method: string, pathname: string): { route: RestRoute; params: Record<string, string> } | null {
   const routes = table.get(method);
   if (routes === undefined) return null;
   const parts = splitPath(pathname);

@@ -1,4 +1,4 @@
-import { attemptTriggerOf, type AttemptTrigger, type DomainEvent } from '@handinger-webhooks/contracts';
+import type { DomainEvent } from '@handinger-webhooks/contracts';
 import type { RecordedEvent, TxSql } from '@handinger-webhooks/event-store';
 import type { TableSet } from '../tables.js';
 import type { Projection } from './projection.js';
@@ -16,11 +16,8 @@ export interface ExecutionRow {
   task_id: string | null;
   task_title: string | null;
   url: string;
-  /** The notification (its `webhook-id`) and the attempt's place in it; with the trigger and User-Agent, what the detail rebuilds the request from (SPEC §8.7). */
+  /** The notification (its `webhook-id`): its stream holds the rest of what the detail shows (SPEC §8.7). */
   delivery_id: string;
-  attempt: number;
-  trigger: AttemptTrigger;
-  user_agent: string;
 }
 
 /**
@@ -43,8 +40,8 @@ export function executionsProjector(t: TableSet): Projection {
   const shiftOut = `UPDATE ${t.executions} SET seq = -(seq + 1) WHERE worker_id = ? AND seq >= ?`;
   const shiftIn = `UPDATE ${t.executions} SET seq = -seq WHERE worker_id = ? AND seq < 0`;
   const insert = `INSERT INTO ${t.executions}
-       (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url, delivery_id, attempt, trigger, user_agent)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+       (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url, delivery_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
   const rankOf = async (tx: TxSql, workerId: string, createdAt: string, id: string): Promise<number> => {
     await lockWorker(tx, workerId);
@@ -64,8 +61,7 @@ export function executionsProjector(t: TableSet): Projection {
       if (event.type !== 'DeliveryAttempted') return; // narrows the type; routing already guarantees it
       const d = event.data;
       const seq = await rankOf(tx, d.workerId, d.startedAt, d.executionId);
-      await tx.run(insert, [d.workerId, seq, d.executionId, d.startedAt, d.durationMs, d.errorMessage, d.requestStatus, d.responseStatus, d.taskId, d.taskTitle, d.url,
-        d.deliveryId, d.attempt, attemptTriggerOf(d), d.userAgent ?? '']);
+      await tx.run(insert, [d.workerId, seq, d.executionId, d.startedAt, d.durationMs, d.errorMessage, d.requestStatus, d.responseStatus, d.taskId, d.taskTitle, d.url, d.deliveryId]);
     },
   };
 }

@@ -6,7 +6,11 @@
  *
  * IPC: sends `{ type: 'ready', port }`; answers `stats` with
  * `{ type: 'stats', requests, distinctWebhookIds, firstAt, lastAt, bytes }`
- * (times are epoch ms with sub-ms precision) and `reset` with `reset-done`.
+ * (times are epoch ms with sub-ms precision), `reset` with `reset-done`,
+ * and `arrivals` with `{ type: 'arrivals', arrivals: [taskId, at][] }`: when
+ * each task's first request arrived (the latency scenario; task ids are read
+ * from the bodies only after a `track` message, so the throughput scenarios
+ * do not pay for the JSON parse).
  */
 import { createServer } from 'node:http';
 import { exitWithParent, onMessage, send } from './child.js';
@@ -18,11 +22,21 @@ let bytes = 0;
 let firstAt = 0;
 let lastAt = 0;
 let ids = new Set<string>();
+let tracking = false;
+let arrivals = new Map<string, number>();
 
 const server = createServer((req, res) => {
-  req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (tracking) chunks.push(chunk);
+  });
   req.on('end', () => {
     const at = now();
+    if (tracking) {
+      const taskId = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: { taskId?: string } }).data?.taskId;
+      if (typeof taskId === 'string' && !arrivals.has(taskId)) arrivals.set(taskId, at);
+    }
     if (requests === 0) firstAt = at;
     lastAt = at;
     requests++;
@@ -38,6 +52,13 @@ server.headersTimeout = 65_000;
 onMessage(async (message) => {
   if (message.type === 'stats') {
     await send({ type: 'stats', requests, distinctWebhookIds: ids.size, firstAt, lastAt, bytes });
+  } else if (message.type === 'track') {
+    tracking = true;
+    arrivals = new Map();
+    await send({ type: 'tracking' });
+  } else if (message.type === 'arrivals') {
+    tracking = false;
+    await send({ type: 'arrivals', arrivals: [...arrivals] });
   } else if (message.type === 'reset') {
     requests = 0;
     bytes = 0;

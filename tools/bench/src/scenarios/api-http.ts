@@ -28,7 +28,7 @@ interface LoadResult {
 }
 
 /** Runs the load generator (its own process) against `url` and returns its figures. */
-async function load(ctx: BenchContext, url: string, headers: Record<string, string>, durationMs = ctx.sizes.httpDurationMs): Promise<LoadResult> {
+export async function load(ctx: BenchContext, url: string, headers: Record<string, string>, durationMs = ctx.sizes.httpDurationMs): Promise<LoadResult> {
   const { httpConnections, httpWarmupMs } = ctx.sizes;
   const httpDurationMs = durationMs;
   const child = spawnProcess({

@@ -10,7 +10,8 @@ import type { BenchContext } from '../context.js';
 import { BOOTSTRAP_ORG, BOOTSTRAP_USER } from '../dataset.js';
 import { childScript, cpuTimeMs, poll, spawnProcess, waitForIdle, type ChildHandle } from '../proc.js';
 import { makeRow, type ScenarioResult } from '../result.js';
-import { interleave, pick } from '../runner.js';
+import { describePeer, peerRep, peerUnavailable, type Peer } from '../peers/peer-rep.js';
+import { pick, rotate } from '../runner.js';
 import { serverUnavailable, startServer } from '../server.js';
 import { perSecond } from '../stats.js';
 
@@ -35,7 +36,7 @@ async function receiverStats(receiver: ChildHandle): Promise<{ requests: number;
   return { requests: Number(stats.requests), distinctWebhookIds: Number(stats.distinctWebhookIds) };
 }
 
-type Ingestion = 'api' | 'log';
+export type Ingestion = 'api' | 'log';
 
 /**
  * One product repetition: a fresh database with a service key, a worker and
@@ -52,7 +53,7 @@ type Ingestion = 'api' | 'log';
  *   "completions recorded → delivered → executions recorded", ingestion off
  *   the clock.
  */
-async function productRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl: string, count: number, concurrency: number, ingestion: Ingestion) {
+export async function productRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl: string, count: number, concurrency: number, ingestion: Ingestion, env: Record<string, string> = {}) {
   const dir = ctx.tempDir(`delivery-product-${ingestion}`);
   const dbPath = join(dir, 'delivery.db');
   const serviceKey = `hwk_bench_service_${randomBytes(24).toString('base64url')}`;
@@ -69,7 +70,7 @@ async function productRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl:
   }
   if (ingestion === 'api') await app.close();
 
-  const server = await startServer(ctx, { dbPath, name: `delivery-server-${ingestion}`, env: { HANDINGER_DELIVERY_ORIGIN_CONCURRENCY: String(concurrency) } });
+  const server = await startServer(ctx, { dbPath, name: `delivery-server-${ingestion}`, env: { HANDINGER_DELIVERY_ORIGIN_CONCURRENCY: String(concurrency), ...env } });
   const reader = openSqliteDatabase(dbPath);
   try {
     await waitForIdle(server.pid, { windowMs: 300, timeoutMs: 30_000 });
@@ -119,7 +120,8 @@ async function productRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl:
     }
     await waitRecorded(total);
     const ms = performance.now() - started;
-    const serverCpuShare = (cpuTimeMs(server.pid) - serverCpu0) / ms;
+    const serverCpuMs = cpuTimeMs(server.pid) - serverCpu0;
+    const serverCpuShare = serverCpuMs / ms;
     const receiverCpuShare = (cpuTimeMs(receiver.pid) - receiverCpu0) / ms;
     await ingesting;
     const stats = await receiverStats(receiver);
@@ -133,6 +135,7 @@ async function productRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl:
       distinctWebhookIds: stats.distinctWebhookIds,
       serverCpuShare,
       receiverCpuShare,
+      cpuMsPerDelivery: serverCpuMs / (total - warm),
     };
   } finally {
     if (ingestion === 'log') await app.close();
@@ -190,10 +193,15 @@ async function ceilingRep(receiver: ChildHandle, receiverUrl: string, count: num
   return { perSecond: perSecond(sent, ms), receiverRequests: stats.requests, receiverCpuShare, clientCpuShare };
 }
 
+const PEER_NAMES: Record<Peer, string> = { bullmq: 'BullMQ + Redis', pgboss: 'pg-boss' };
+
 /**
  * Scenarios 3 and 7: end-to-end delivery through the real server against a
  * raw undici Pool to the same receiver (a separate process) at the same
- * concurrency (the product's per-origin cap), and the server's peak RSS.
+ * concurrency (the product's per-origin cap), and against the pipelines
+ * people would build instead (BullMQ + Redis, pg-boss on PostgreSQL: see
+ * peers/), every side in each repetition, the order rotated; plus CPU per
+ * delivery of every side and the server's peak RSS.
  */
 export async function deliveryScenario(ctx: BenchContext): Promise<ScenarioResult[]> {
   const delivery: ScenarioResult = { id: 'delivery', title: 'end-to-end delivery', rows: [], details: {}, notes: [], durationMs: 0 };
@@ -207,42 +215,72 @@ export async function deliveryScenario(ctx: BenchContext): Promise<ScenarioResul
     const receiverUrl = `http://127.0.0.1:${Number((await receiver.message('ready', 30_000)).port)}`;
     await ceilingRep(receiver, receiverUrl, Math.min(count, 500), concurrency, ctx.quick ? 300 : 1_500); // warm the receiver's and the client's JIT, unrecorded
     const peaks: number[] = [];
+    const peers = (['bullmq', 'pgboss'] as const).filter((peer) => {
+      const why = peerUnavailable(peer);
+      if (why) delivery.notes.push(`${PEER_NAMES[peer]} skipped: ${why}`);
+      return why === null;
+    });
     for (const ingestion of ['log', 'api'] as const) {
-      const runs = await interleave({
-        reps: ctx.sizes.reps,
-        label: `delivery (${ingestion})`,
-        log: ctx.log,
+      const sides: Record<string, () => Promise<Record<string, number>>> = {
         ceiling: () => ceilingRep(receiver, receiverUrl, count, concurrency, ctx.quick ? 300 : 1_000),
         product: () => productRep(ctx, receiver, receiverUrl, count, concurrency, ingestion),
-      });
+      };
+      for (const peer of peers) sides[peer] = async () => ({ ...(await peerRep(ctx, receiver, receiverUrl, { peer, ingestion, count, concurrency })) });
+      const runs = await rotate({ reps: ctx.sizes.reps, label: `delivery (${ingestion})`, log: ctx.log, sides });
+      const product = runs.product!;
+      const what =
+        ingestion === 'log'
+          ? `${count.toLocaleString('en-US')} completions recorded in the log → delivered to a receiver process → executions recorded; ${concurrency} in flight`
+          : `${count.toLocaleString('en-US')} completions POSTed to the API → delivered → executions recorded (ingestion on the clock); ${concurrency} in flight`;
       delivery.rows.push(
         makeRow({
           scenario: delivery.title,
-          case:
-            ingestion === 'log'
-              ? `${count.toLocaleString('en-US')} completions recorded in the log → delivered to a receiver process → executions recorded; ${concurrency} in flight`
-              : `${count.toLocaleString('en-US')} completions POSTed to the API → delivered → executions recorded (ingestion on the clock); ${concurrency} in flight`,
+          case: `${what}, vs raw undici`,
           unit: 'deliveries/s',
           higherIsBetter: true,
-          product: pick(runs.product, 'perSecond'),
-          ceiling: pick(runs.ceiling, 'perSecond'),
-          target: { kind: 'ratio-at-least', value: 0.7 },
+          product: pick(product, 'perSecond'),
+          ceiling: pick(runs.ceiling!, 'perSecond'),
+          target: { kind: 'ratio-at-least', value: ingestion === 'log' ? 0.4 : 0.7 },
         }),
       );
+      for (const peer of ['bullmq', 'pgboss'] as const) {
+        const peerRuns = runs[peer];
+        const versus = `${what}, vs ${PEER_NAMES[peer]} (${ingestion === 'log' ? 'in-process enqueue' : 'the same HTTP ingestion'})`;
+        if (peerRuns === undefined) {
+          delivery.rows.push(makeRow({ scenario: delivery.title, case: versus, unit: 'deliveries/s', higherIsBetter: true, product: pick(product, 'perSecond'), note: `skipped: ${peerUnavailable(peer)}` }));
+          continue;
+        }
+        // SPEC targets: 3× BullMQ both ways, 3× pg-boss through the API; CPU per delivery lowest.
+        const throughputTarget = peer === 'bullmq' || ingestion === 'api' ? { target: { kind: 'ratio-at-least' as const, value: 3 } } : {};
+        delivery.rows.push(makeRow({ scenario: delivery.title, case: versus, unit: 'deliveries/s', higherIsBetter: true, product: pick(product, 'perSecond'), ceiling: pick(peerRuns, 'perSecond'), ...throughputTarget }));
+        delivery.rows.push(
+          makeRow({
+            scenario: delivery.title,
+            case: `CPU per delivery (all processes of each side), ${ingestion === 'log' ? 'from the log' : 'through the API'}, vs ${PEER_NAMES[peer]}`,
+            unit: 'CPU ms/delivery',
+            higherIsBetter: false,
+            product: pick(product, 'cpuMsPerDelivery'),
+            ceiling: pick(peerRuns, 'cpuMsPerDelivery'),
+            target: { kind: 'ratio-at-most', value: 1 },
+          }),
+        );
+      }
       delivery.details[ingestion] = {
-        ingestPerSecond: pick(runs.product, 'ingestPerSecond'),
-        receiverRequestsProduct: pick(runs.product, 'receiverRequests'),
-        distinctWebhookIdsProduct: pick(runs.product, 'distinctWebhookIds'),
-        receiverRequestsCeiling: pick(runs.ceiling, 'receiverRequests'),
+        ingestPerSecond: pick(product, 'ingestPerSecond'),
+        receiverRequestsProduct: pick(product, 'receiverRequests'),
+        distinctWebhookIdsProduct: pick(product, 'distinctWebhookIds'),
+        receiverRequestsCeiling: pick(runs.ceiling!, 'receiverRequests'),
         cpuShareDuringTheClock: {
-          productServer: pick(runs.product, 'serverCpuShare'),
-          productReceiver: pick(runs.product, 'receiverCpuShare'),
-          ceilingClient: pick(runs.ceiling, 'clientCpuShare'),
-          ceilingReceiver: pick(runs.ceiling, 'receiverCpuShare'),
+          productServer: pick(product, 'serverCpuShare'),
+          productReceiver: pick(product, 'receiverCpuShare'),
+          ceilingClient: pick(runs.ceiling!, 'clientCpuShare'),
+          ceilingReceiver: pick(runs.ceiling!, 'receiverCpuShare'),
         },
+        peers: Object.fromEntries(peers.map((peer) => [peer, { perSecond: pick(runs[peer]!, 'perSecond'), cpuMsPerDelivery: pick(runs[peer]!, 'cpuMsPerDelivery'), peakRssMb: pick(runs[peer]!, 'peakRssMb') }])),
       };
-      peaks.push(...pick(runs.product, 'serverPeakRssMb'));
+      peaks.push(...pick(product, 'serverPeakRssMb'));
     }
+    for (const peer of peers) delivery.notes.push(`${PEER_NAMES[peer]}: ${describePeer(peer)}`);
     delivery.details.deliveriesPerRep = count;
     delivery.details.concurrency = concurrency;
     delivery.notes.push(
