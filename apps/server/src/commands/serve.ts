@@ -28,7 +28,6 @@ export async function serve(config: ServiceConfig): Promise<void> {
     dashboardUrl: config.dashboardUrl,
     logger,
     webhookTester,
-    // The web console (SPEC §9) and its portal links (§9.1).
     publicUrl: config.publicUrl,
     console: loadConsoleAssets(logger),
     portalFrameAncestors: config.portalFrameAncestors,
