@@ -21,12 +21,13 @@ export async function rawPgCommands(
   };
   const upsertExecution = {
     name: 'raw_upsert_execution',
-    text: `INSERT INTO webhook_executions (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (worker_id, seq) DO UPDATE SET id = excluded.id`,
+    text: `INSERT INTO webhook_executions (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url, delivery_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (worker_id, seq) DO UPDATE SET id = excluded.id`,
   };
   const upsertWebhook = {
     name: 'raw_upsert_webhook',
-    text: `INSERT INTO webhooks (worker_id, url, origin, token, signing_secret, generation, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    text: `INSERT INTO webhooks (worker_id, url, origin, token, signing_secret, generation, updated_at, status, held_count, exhausted_in_span)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', 0, 0)
            ON CONFLICT (worker_id) DO UPDATE SET url = excluded.url, origin = excluded.origin, token = excluded.token,
              signing_secret = excluded.signing_secret, generation = excluded.generation, updated_at = excluded.updated_at`,
   };
@@ -40,7 +41,7 @@ export async function rawPgCommands(
         await client.query('BEGIN');
         if (options.kind === 'record') {
           await client.query({ ...insertEvent, values: [`delivery-${e.deliveryId}`, 1, 'DeliveryAttempted', JSON.stringify(attemptData(e, now)), '{}', now] });
-          await client.query({ ...upsertExecution, values: [e.workerId, i + 1, e.executionId, now, 12, null, 'success', 200, e.taskId, null, e.url] });
+          await client.query({ ...upsertExecution, values: [e.workerId, i + 1, e.executionId, now, 12, null, 'success', 200, e.taskId, null, e.url, e.deliveryId] });
         } else {
           const data = { workerId: e.workerId, url: e.url, token: SEALED_TOKEN, signingSecret: SEALED_SIGNING_SECRET, configuredAt: now };
           const inserted = await client.query({ ...insertEvent, values: [`webhook-${e.workerId}`, 1, 'WebhookConfigured', JSON.stringify(data), '{}', now] });

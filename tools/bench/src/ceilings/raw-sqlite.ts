@@ -56,8 +56,8 @@ export function rawRecordDeliveries(db: SqliteConnection, count: number, executi
   const insertEvent = db.prepare(INSERT_EVENT);
   const upsertExecution = db.prepare(
     `INSERT OR REPLACE INTO webhook_executions
-       (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url, delivery_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const started = performance.now();
   for (let i = 0; i < count; i++) {
@@ -65,7 +65,7 @@ export function rawRecordDeliveries(db: SqliteConnection, count: number, executi
     const now = new Date().toISOString();
     begin.run();
     insertEvent.run(`delivery-${e.deliveryId}`, 1, 'DeliveryAttempted', JSON.stringify(attemptData(e, now)), '{}', now);
-    upsertExecution.run(e.workerId, i + 1, e.executionId, now, 12, null, 'success', 200, e.taskId, null, e.url);
+    upsertExecution.run(e.workerId, i + 1, e.executionId, now, 12, null, 'success', 200, e.taskId, null, e.url, e.deliveryId);
     commit.run();
   }
   return performance.now() - started;
@@ -81,7 +81,8 @@ export function rawSetWebhooks(db: SqliteConnection, count: number, webhook: (i:
   const commit = db.prepare('COMMIT');
   const insertEvent = db.prepare(`${INSERT_EVENT} RETURNING global_position`);
   const upsertWebhook = db.prepare(
-    `INSERT OR REPLACE INTO webhooks (worker_id, url, origin, token, signing_secret, generation, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT OR REPLACE INTO webhooks (worker_id, url, origin, token, signing_secret, generation, updated_at, status, held_count, exhausted_in_span)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'active', 0, 0)`,
   );
   const started = performance.now();
   for (let i = 0; i < count; i++) {

@@ -35,6 +35,7 @@ type WorkerData = { workerId: string; organizationId: string; userId: string; ti
 type AttemptData = {
   workerId: string;
   executionId: string;
+  deliveryId: string;
   startedAt: string;
   durationMs: number;
   errorMessage: string | null;
@@ -63,8 +64,8 @@ async function ceiling(dbPath: string): Promise<{ ms: number; events: number }> 
     );
     const insertExecution = db.prepare(
       `INSERT INTO ${CEILING_TABLES.executions}
-         (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url, delivery_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const seqs = new Map<string, number>();
     let position = 0;
@@ -77,7 +78,7 @@ async function ceiling(dbPath: string): Promise<{ ms: number; events: number }> 
           const d = JSON.parse(json) as AttemptData;
           const seq = (seqs.get(d.workerId) ?? 0) + 1;
           seqs.set(d.workerId, seq);
-          insertExecution.run(d.workerId, seq, d.executionId, d.startedAt, d.durationMs, d.errorMessage, d.requestStatus, d.responseStatus, d.taskId, d.taskTitle, d.url);
+          insertExecution.run(d.workerId, seq, d.executionId, d.startedAt, d.durationMs, d.errorMessage, d.requestStatus, d.responseStatus, d.taskId, d.taskTitle, d.url, d.deliveryId);
         } else if (type === 'WorkerCreated') {
           const d = JSON.parse(json) as WorkerData;
           insertWorker.run(d.workerId, d.organizationId, d.userId, d.title, d.instructions, d.summary, d.visibility, d.createdAt, d.createdAt);
