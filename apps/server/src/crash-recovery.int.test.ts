@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TEST_BACKENDS, createTestDatabase, runCli, startReceiver, startServerProcess, waitFor, type Receiver, type ServerProcess, type TestDatabase } from '@handinger-webhooks/testing';
+import { TEST_BACKENDS, callApi, createTestDatabase, runCli, startReceiver, startServerProcess, waitFor, type Receiver, type ServerProcess, type TestDatabase } from '@handinger-webhooks/testing';
 
 const USER_KEY = 'hwk_crash_test_user_key_0123456789abcdefghijk';
 const COMPLETIONS = 300;
@@ -14,14 +14,6 @@ afterEach(async () => {
   database = undefined;
 });
 
-async function call(baseUrl: string, key: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
 
 describe.each(TEST_BACKENDS)('at-least-once delivery across a crash on %s', (backend) => {
   it('a server killed with SIGKILL mid-burst delivers every accepted completion after a restart, and its log agrees with the receiver', async () => {
@@ -41,15 +33,15 @@ describe.each(TEST_BACKENDS)('at-least-once delivery across a crash on %s', (bac
     receiver = await startReceiver(() => ({ status: 200, delayMs: 150 }));
     let server = await start();
     const serviceKey = (await runCli(['keys', 'create', '--service', '--name', 'runner'], { env })).stdout.trim();
-    const worker = (await call(server.baseUrl, USER_KEY, 'POST', '/api/workers', { title: 'burst' })).body;
-    expect((await call(server.baseUrl, USER_KEY, 'PUT', `/api/workers/${worker.id}/webhook`, { url: `${receiver.url}/hook` })).status).toBe(200);
+    const worker = (await callApi(server.baseUrl, USER_KEY, 'POST', '/api/workers', { title: 'burst' })).body;
+    expect((await callApi(server.baseUrl, USER_KEY, 'PUT', `/api/workers/${worker.id}/webhook`, { url: `${receiver.url}/hook` })).status).toBe(200);
 
     // The burst: 300 completions, 20 at a time; SIGKILL once the receiver has seen 60 deliveries.
     const accepted = new Set<string>();
     const pending = Array.from({ length: COMPLETIONS }, (_, i) => `task_${String(i).padStart(3, '0')}`);
     const record = async (baseUrl: string, taskId: string) => {
       try {
-        const { status } = await call(baseUrl, serviceKey, 'POST', '/api/task-completions', { taskId, workerId: worker.id, status: 'completed', output: { i: taskId } });
+        const { status } = await callApi(baseUrl, serviceKey, 'POST', '/api/task-completions', { taskId, workerId: worker.id, status: 'completed', output: { i: taskId } });
         if (status === 202) accepted.add(taskId);
       } catch {
         // connection reset by the kill: not accepted, the runner will send it again
@@ -77,9 +69,9 @@ describe.each(TEST_BACKENDS)('at-least-once delivery across a crash on %s', (bac
 
     // …and once every delivery is recorded, the execution log agrees with what the receiver saw.
     const allExecutions = async () => {
-      const first = (await call(server.baseUrl, USER_KEY, 'GET', `/api/workers/${worker.id}/webhook/executions`)).body;
+      const first = (await callApi(server.baseUrl, USER_KEY, 'GET', `/api/workers/${worker.id}/webhook/executions`)).body;
       const pages = await Promise.all(
-        Array.from({ length: Math.max(0, first.pageCount - 1) }, (_, i) => call(server.baseUrl, USER_KEY, 'GET', `/api/workers/${worker.id}/webhook/executions?page=${i + 2}`)),
+        Array.from({ length: Math.max(0, first.pageCount - 1) }, (_, i) => callApi(server.baseUrl, USER_KEY, 'GET', `/api/workers/${worker.id}/webhook/executions?page=${i + 2}`)),
       );
       return [first, ...pages.map((p) => p.body)].flatMap((page) => page.logs) as { id: string; taskId: string; requestStatus: string; responseStatus: number }[];
     };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TEST_BACKENDS, createTestDatabase, runCli, startReceiver, startServerProcess, waitFor, type Receiver, type ServerProcess, type TestDatabase } from '@handinger-webhooks/testing';
+import { TEST_BACKENDS, callApi, createTestDatabase, runCli, startReceiver, startServerProcess, waitFor, type Receiver, type ServerProcess, type TestDatabase } from '@handinger-webhooks/testing';
 
 /**
  * SPEC §8 across a SIGKILL, with real server processes: a recovery killed
@@ -21,14 +21,6 @@ afterEach(async () => {
   database = undefined;
 });
 
-async function call(baseUrl: string, key: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
 
 const taskOf = (body: string): string => JSON.parse(body).data.taskId;
 
@@ -47,21 +39,21 @@ describe.each(TEST_BACKENDS)('operations across a crash on %s', (backend) => {
     receiver = await startReceiver(() => (up ? { status: 200, delayMs: 20 } : { status: 500 }));
     let server = await start(env);
     const service = (await runCli(['keys', 'create', '--service', '--name', 'runner'], { env })).stdout.trim();
-    const worker = (await call(server.baseUrl, USER_KEY, 'POST', '/api/workers', { title: 'recover' })).body;
-    await call(server.baseUrl, USER_KEY, 'PUT', `/api/workers/${worker.id}/webhook`, { url: `${receiver.url}/hook` });
+    const worker = (await callApi(server.baseUrl, USER_KEY, 'POST', '/api/workers', { title: 'recover' })).body;
+    await callApi(server.baseUrl, USER_KEY, 'PUT', `/api/workers/${worker.id}/webhook`, { url: `${receiver.url}/hook` });
     const since = new Date(Date.now() - 1_000).toISOString();
     const tasks = Array.from({ length: 600 }, (_, i) => `crash_rec_${String(i).padStart(4, '0')}`);
     for (let i = 0; i < tasks.length; i += 50) {
-      await Promise.all(tasks.slice(i, i + 50).map((taskId) => call(server.baseUrl, service, 'POST', '/api/task-completions', { taskId, workerId: worker.id, status: 'completed' })));
+      await Promise.all(tasks.slice(i, i + 50).map((taskId) => callApi(server.baseUrl, service, 'POST', '/api/task-completions', { taskId, workerId: worker.id, status: 'completed' })));
     }
-    await waitFor(async () => (await call(server.baseUrl, USER_KEY, 'GET', `/api/workers/${worker.id}/webhook/executions`)).body.totalCount === 2 * tasks.length, {
+    await waitFor(async () => (await callApi(server.baseUrl, USER_KEY, 'GET', `/api/workers/${worker.id}/webhook/executions`)).body.totalCount === 2 * tasks.length, {
       timeoutMs: 60_000,
       message: 'not every notification failed twice',
     });
     const failedRequests = receiver.requests.length;
     up = true;
 
-    const started = await call(server.baseUrl, USER_KEY, 'POST', `/api/workers/${worker.id}/webhook/recover`, { since });
+    const started = await callApi(server.baseUrl, USER_KEY, 'POST', `/api/workers/${worker.id}/webhook/recover`, { since });
     expect(started.status).toBe(202);
     expect(started.body.total).toBe(tasks.length);
     await receiver.waitForRequests(failedRequests + 50, 60_000);
@@ -72,7 +64,7 @@ describe.each(TEST_BACKENDS)('operations across a crash on %s', (backend) => {
     server = await start(env);
     const done = await waitFor(
       async () => {
-        const progress = (await call(server.baseUrl, USER_KEY, 'GET', `/api/workers/${worker.id}/webhook/recoveries/${started.body.id}`)).body;
+        const progress = (await callApi(server.baseUrl, USER_KEY, 'GET', `/api/workers/${worker.id}/webhook/recoveries/${started.body.id}`)).body;
         return progress.status === 'completed' && progress;
       },
       { timeoutMs: 120_000, message: 'the recovery did not complete after the restart' },
@@ -95,19 +87,19 @@ describe.each(TEST_BACKENDS)('operations across a crash on %s', (backend) => {
     receiver = await startReceiver(() => ({ status: 200 }));
     let server = await start(env);
     const service = (await runCli(['keys', 'create', '--service', '--name', 'runner'], { env })).stdout.trim();
-    const worker = (await call(server.baseUrl, USER_KEY, 'POST', '/api/workers', { title: 'held' })).body;
-    await call(server.baseUrl, USER_KEY, 'PUT', `/api/workers/${worker.id}/webhook`, { url: `${receiver.url}/hook` });
-    await call(server.baseUrl, USER_KEY, 'POST', `/api/workers/${worker.id}/webhook/disable`);
+    const worker = (await callApi(server.baseUrl, USER_KEY, 'POST', '/api/workers', { title: 'held' })).body;
+    await callApi(server.baseUrl, USER_KEY, 'PUT', `/api/workers/${worker.id}/webhook`, { url: `${receiver.url}/hook` });
+    await callApi(server.baseUrl, USER_KEY, 'POST', `/api/workers/${worker.id}/webhook/disable`);
     const tasks = ['held_a', 'held_b', 'held_c', 'held_d', 'held_e'];
-    for (const taskId of tasks) expect((await call(server.baseUrl, service, 'POST', '/api/task-completions', { taskId, workerId: worker.id, status: 'completed' })).status).toBe(202);
+    for (const taskId of tasks) expect((await callApi(server.baseUrl, service, 'POST', '/api/task-completions', { taskId, workerId: worker.id, status: 'completed' })).status).toBe(202);
     expect(await server.stop('SIGKILL')).toBe('SIGKILL');
 
     server = await start(env);
-    const webhook = (await call(server.baseUrl, USER_KEY, 'GET', `/api/workers/${worker.id}/webhook`)).body;
+    const webhook = (await callApi(server.baseUrl, USER_KEY, 'GET', `/api/workers/${worker.id}/webhook`)).body;
     expect(webhook).toMatchObject({ status: 'disabled', disabledReason: 'manual', heldNotifications: tasks.length });
     expect(receiver.requests).toHaveLength(0);
     expect((await runCli(['rebuild-projections', '--verify'], { env })).status).toBe(0);
-    await call(server.baseUrl, USER_KEY, 'POST', `/api/workers/${worker.id}/webhook/enable`);
+    await callApi(server.baseUrl, USER_KEY, 'POST', `/api/workers/${worker.id}/webhook/enable`);
     const sent = await receiver.waitForRequests(tasks.length, 30_000);
     expect(sent.map((r) => taskOf(r.body))).toEqual(tasks);
   }, 120_000);

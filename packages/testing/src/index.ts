@@ -21,3 +21,4 @@ export {
 export { TEST_BACKENDS, TEST_SECRET_KEY, createTestDatabase, type TestBackend, type TestDatabase } from './backends.js';
 export { parseMetrics, scrapeMetrics, type MetricSample, type Scrape } from './metrics-scrape.js';
 export { findChromium, chromiumArgs } from './chromium.js';
+export { callApi } from './api-call.js';

@@ -207,3 +207,14 @@ export async function poll<T>(check: () => T | undefined | Promise<T | undefined
     await sleep(options.intervalMs ?? 10);
   }
 }
+
+/** The receiver process of the delivery scenarios (children/receiver.ts), listening, with its URL; the caller stops it. */
+export async function startReceiverProcess(): Promise<{ receiver: ChildHandle; receiverUrl: string }> {
+  const receiver = spawnProcess({ args: [childScript('receiver')], ipc: true });
+  try {
+    return { receiver, receiverUrl: `http://127.0.0.1:${Number((await receiver.message('ready', 30_000)).port)}` };
+  } catch (error) {
+    await receiver.stop();
+    throw error;
+  }
+}

@@ -1,5 +1,5 @@
 import type { BenchContext } from '../context.js';
-import { childScript, spawnProcess } from '../proc.js';
+import { startReceiverProcess } from '../proc.js';
 import { makeRow, type ScenarioResult } from '../result.js';
 import { interleave, pick } from '../runner.js';
 import { serverUnavailable } from '../server.js';
@@ -21,9 +21,8 @@ export async function claimHintsScenario(ctx: BenchContext): Promise<ScenarioRes
   if (unavailable) return { ...result, skipped: unavailable };
   const started = performance.now();
   const { deliveries: count, deliveryConcurrency: concurrency } = ctx.sizes;
-  const receiver = spawnProcess({ args: [childScript('receiver')], ipc: true });
+  const { receiver, receiverUrl } = await startReceiverProcess();
   try {
-    const receiverUrl = `http://127.0.0.1:${Number((await receiver.message('ready', 30_000)).port)}`;
     const withCpu = <R extends { perSecond: number; serverCpuShare: number }>(rep: R) => ({ ...rep, cpuUs: (rep.serverCpuShare / rep.perSecond) * 1e6 });
     const runs = await interleave({
       reps: ctx.sizes.reps,

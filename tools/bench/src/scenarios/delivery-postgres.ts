@@ -13,7 +13,7 @@ import { BOOTSTRAP_ORG, BOOTSTRAP_USER } from '../dataset.js';
 import { describePeer, peerRep, peerUnavailable } from '../peers/peer-rep.js';
 import { treeCpuMs } from '../peers/process-cpu.js';
 import { completion } from '../peers/workload.js';
-import { childScript, poll, spawnProcess, waitForIdle, type ChildHandle } from '../proc.js';
+import { poll, waitForIdle, type ChildHandle, startReceiverProcess } from '../proc.js';
 import { makeRow, type ScenarioResult } from '../result.js';
 import { pick, rotate } from '../runner.js';
 import { serverUnavailable, startServer, type RunningServer } from '../server.js';
@@ -102,9 +102,8 @@ export async function postgresDeliveryScenario(ctx: BenchContext): Promise<Scena
   if (unavailable) return { ...result, skipped: unavailable };
   const started = performance.now();
   const { deliveries: count, deliveryConcurrency: concurrency } = ctx.sizes;
-  const receiver = spawnProcess({ args: [childScript('receiver')], ipc: true });
+  const { receiver, receiverUrl } = await startReceiverProcess();
   try {
-    const receiverUrl = `http://127.0.0.1:${Number((await receiver.message('ready', 30_000)).port)}`;
     const sides: Record<string, () => Promise<Record<string, number>>> = {};
     for (const n of DELIVER_PROCESSES) sides[`deliver×${n}`] = () => clusterRep(ctx, receiver, receiverUrl, count, concurrency, n);
     const pgbossUnavailable = peerUnavailable('pgboss');

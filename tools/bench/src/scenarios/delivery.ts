@@ -8,7 +8,7 @@ import { openSqliteDatabase } from '@handinger-webhooks/storage-sqlite';
 import { rawPostAll } from '../ceilings/raw-undici.js';
 import type { BenchContext } from '../context.js';
 import { BOOTSTRAP_ORG, BOOTSTRAP_USER } from '../dataset.js';
-import { childScript, cpuTimeMs, poll, spawnProcess, waitForIdle, type ChildHandle } from '../proc.js';
+import { cpuTimeMs, poll, waitForIdle, type ChildHandle, startReceiverProcess } from '../proc.js';
 import { makeRow, type ScenarioResult } from '../result.js';
 import { describePeer, peerRep, peerUnavailable, type Peer } from '../peers/peer-rep.js';
 import { pick, rotate } from '../runner.js';
@@ -210,9 +210,8 @@ export async function deliveryScenario(ctx: BenchContext): Promise<ScenarioResul
   if (unavailable) return [{ ...delivery, skipped: unavailable }, { ...memory, skipped: unavailable }];
   const started = performance.now();
   const { deliveries: count, deliveryConcurrency: concurrency } = ctx.sizes;
-  const receiver = spawnProcess({ args: [childScript('receiver')], ipc: true });
+  const { receiver, receiverUrl } = await startReceiverProcess();
   try {
-    const receiverUrl = `http://127.0.0.1:${Number((await receiver.message('ready', 30_000)).port)}`;
     await ceilingRep(receiver, receiverUrl, Math.min(count, 500), concurrency, ctx.quick ? 300 : 1_500); // warm the receiver's and the client's JIT, unrecorded
     const peaks: number[] = [];
     const peers = (['bullmq', 'pgboss'] as const).filter((peer) => {

@@ -8,7 +8,7 @@ import type { BenchContext } from '../context.js';
 import { BOOTSTRAP_ORG, BOOTSTRAP_USER } from '../dataset.js';
 import { peerUnavailable, startPeer, type Peer } from '../peers/peer-rep.js';
 import { completion, PEER_WORKER_ID } from '../peers/workload.js';
-import { childScript, poll, spawnProcess, waitForIdle, type ChildHandle } from '../proc.js';
+import { poll, waitForIdle, type ChildHandle, startReceiverProcess } from '../proc.js';
 import { makeRow, type ScenarioResult } from '../result.js';
 import { pick, rotate } from '../runner.js';
 import { serverUnavailable, startServer } from '../server.js';
@@ -105,9 +105,8 @@ export async function latencyScenario(ctx: BenchContext): Promise<ScenarioResult
   if (unavailable) return { ...result, skipped: unavailable };
   const started = performance.now();
   const durationMs = ctx.quick ? 1_500 : 5_000;
-  const receiver = spawnProcess({ args: [childScript('receiver')], ipc: true });
+  const { receiver, receiverUrl } = await startReceiverProcess();
   try {
-    const receiverUrl = `http://127.0.0.1:${Number((await receiver.message('ready', 30_000)).port)}`;
     const sides: Record<string, () => Promise<Record<string, number>>> = {};
     const measure = (start: () => Promise<Ingestion>) => async () => {
       const side = await start();

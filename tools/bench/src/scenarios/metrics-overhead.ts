@@ -1,7 +1,7 @@
 import { EXECUTIONS_PAGE_SIZE } from '@handinger-webhooks/contracts';
 import type { BenchContext } from '../context.js';
 import { sharedDataset } from '../dataset.js';
-import { childScript, cpuTimeMs, spawnProcess, waitForIdle } from '../proc.js';
+import { cpuTimeMs, waitForIdle, startReceiverProcess } from '../proc.js';
 import { makeRow, type ScenarioResult } from '../result.js';
 import { interleave, pick } from '../runner.js';
 import { serverUnavailable, startServer } from '../server.js';
@@ -35,9 +35,8 @@ export async function metricsOverheadScenario(ctx: BenchContext): Promise<Scenar
   const started = performance.now();
   const { deliveries: count, deliveryConcurrency: concurrency } = ctx.sizes;
 
-  const receiver = spawnProcess({ args: [childScript('receiver')], ipc: true });
+  const { receiver, receiverUrl } = await startReceiverProcess();
   try {
-    const receiverUrl = `http://127.0.0.1:${Number((await receiver.message('ready', 30_000)).port)}`;
     for (const ingestion of ['log', 'api'] as const) {
       const runs = await interleave({
         reps: ctx.sizes.reps,
