@@ -396,7 +396,8 @@ class DeliveryLoop implements DeliveryService {
       this.slots.answered(entry.origin);
       if (!this.abandoned) this.pump();
       const { outcome, durationMs } = result;
-      const succeeded = outcome.transportError === null && outcome.responseStatus !== null && outcome.responseStatus >= 200 && outcome.responseStatus < 300;
+      const label = attemptResult(outcome);
+      const succeeded = label === 'success';
       // Successes at debug (one per delivery); failures at info, for operators. Origins only: URLs may hold secrets.
       this.logger[succeeded ? 'debug' : 'info'](
         { deliveryId: entry.claim.deliveryId, workerId: entry.claim.workerId, attempt: entry.claim.attempt, origin: entry.origin, responseStatus: outcome.responseStatus, error: outcome.transportError, durationMs },
@@ -410,7 +411,7 @@ class DeliveryLoop implements DeliveryService {
         return;
       }
       this.ended.push({ entry, prepared, result });
-      this.options.observer.attemptEnded({ result: attemptResult(outcome), durationMs, attempt: entry.claim.attempt, type: entry.notification!.type });
+      this.options.observer.attemptEnded({ result: label, durationMs, attempt: entry.claim.attempt, type: entry.notification!.type });
       // Its origin's line running low: the cycle that records this claims too.
       if (this.slots.waitingFor(entry.origin) <= this.options.perOriginConcurrency / 2) this.claimWanted = true;
       this.cycleSoon();

@@ -14,8 +14,7 @@ import { InThreadTransport, type Transport, type WireResult } from './transport.
 const SLOT_WAIT_MS = 10_000;
 const SLOT_RETRY_MS = 100;
 
-const isSuccess = (result: WireResult): boolean =>
-  result.outcome.transportError === null && result.outcome.responseStatus !== null && result.outcome.responseStatus >= 200 && result.outcome.responseStatus <= 299;
+const isSuccess = (result: WireResult): boolean => attemptResult(result.outcome) === 'success';
 const isClientError = (result: WireResult): boolean =>
   result.outcome.transportError === null && result.outcome.responseStatus !== null && result.outcome.responseStatus >= 400 && result.outcome.responseStatus <= 499;
 

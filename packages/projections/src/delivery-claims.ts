@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inList, listParam, nowMs, timeOrNow, type Sql, type SqlDialect, type TxSql } from '@handinger-webhooks/event-store';
+import type { WebhookRow as WebhookReadModelRow } from './read-models/webhooks.js';
 import { CLAIMS_TABLE } from './schema.js';
 import { LIVE_TABLES, type TableSet } from './tables.js';
 
@@ -154,17 +155,11 @@ type CandidateRow = {
   first_attempted_at: string | null;
 };
 
-/** The current webhook of a worker with due rows. */
-type WebhookRow = {
-  worker_id: string;
-  url: string;
-  origin: string;
-  token: string;
-  signing_secret: string;
-  generation: number;
-  previous_signing_secret: string | null;
-  previous_secret_expires_at: string | null;
-};
+/** The current webhook of a worker with due rows: the columns of its read-model row a claim needs. */
+type WebhookRow = Pick<
+  WebhookReadModelRow,
+  'worker_id' | 'url' | 'origin' | 'token' | 'signing_secret' | 'generation' | 'previous_signing_secret' | 'previous_secret_expires_at'
+>;
 
 /** Serializes claims cluster-wide on PostgreSQL (an arbitrary constant key of `pg_advisory_xact_lock`). */
 const CLAIM_LOCK = 7_265_101;
