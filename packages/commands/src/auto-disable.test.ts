@@ -75,4 +75,18 @@ describe.each(TEST_BACKENDS)('the automatic disable on %s', (backend) => {
     expect(await attempt(app, 'y', 150, 500)).toBe(false); // exhausted, but 49 minutes since the enable
     expect((await app.readModels.webhook(workerId))!.status).toBe('active');
   });
+
+  it('starts a new span when a PUT changes the URL', async () => {
+    const { app, workerId } = await setUp();
+    await app.commands.recordTaskCompletion({ taskId: 'p', workerId, status: 'completed' });
+    await app.commands.recordTaskCompletion({ taskId: 'q', workerId, status: 'completed' });
+    expect(await attempt(app, 'p', 0, 500)).toBe(false);
+    expect(await attempt(app, 'p', 50, 500)).toBe(false);
+    now = T0 + 55 * MINUTE;
+    await app.commands.setWebhook(workerId, 'https://b.example/hook');
+    expect((await app.readModels.webhook(workerId))!.failing_since).toBeNull();
+    expect(await attempt(app, 'p', 70, 500)).toBe(false); // exhausted, 70 minutes after the first failure but the first since the PUT
+    expect(await attempt(app, 'q', 129, 500)).toBe(false); // 59 minutes of the new span
+    expect(await attempt(app, 'q', 131, 500)).toBe(true);
+  });
 });
