@@ -223,17 +223,7 @@ export class Commands {
    * @throws DomainError `webhook_not_configured` (409).
    */
   rotateToken(workerId: string, gracePeriodSeconds = 0, actor?: Actor): Promise<WebhookRow> {
-    return this.write(async (tx) => {
-      await this.activeWorker(tx, workerId);
-      await handle(tx, this.log, webhookDecider, streams.webhook(workerId), {
-        type: 'RotateToken',
-        workerId,
-        secrets: this.sealedSecrets(workerId),
-        gracePeriodSeconds,
-        now: this.now(),
-      }, this.metadata(actor));
-      return (await this.readModels.webhook(workerId, { sql: tx }))!;
-    });
+    return this.webhookCommand(workerId, { type: 'RotateToken', workerId, secrets: this.sealedSecrets(workerId), gracePeriodSeconds, now: this.now() }, actor);
   }
 
   /** SPEC §8.5, by hand: idempotent. @throws DomainError `webhook_not_configured` (409). */
@@ -325,19 +315,20 @@ export class Commands {
       const webhook = await this.readModels.webhook(recovery.worker_id, { sql: tx, lock: true });
       const range: FailedRange = { workerId: recovery.worker_id, since: recovery.since, until: recovery.until, upTo: Number(recovery.selected_up_to) };
       const batch = webhook === undefined ? [] : await this.readModels.failedBatch(range, RECOVERY_BATCH, tx);
+      let resentHere = 0;
       for (const failed of batch) {
-        await handle(tx, this.log, deliveryDecider, streams.delivery(failed.delivery_id), {
+        resentHere += (await handle(tx, this.log, deliveryDecider, streams.delivery(failed.delivery_id), {
           type: 'ResendDelivery',
           deliveryId: failed.delivery_id,
           trigger: 'recover',
           recoveryId,
           webhookGeneration: webhook!.generation,
           now,
-        });
+        })).length;
       }
       if (batch.length === RECOVERY_BATCH) return false;
-      const scheduled = Number((await this.readModels.recovery(recoveryId, tx))!.scheduled);
-      await handle(tx, this.log, recoveryDecider, streams.recovery(recoveryId), { type: 'FinishRecoveryScheduling', recoveryId, resent: scheduled, now });
+      const resent = Number(recovery.scheduled) + resentHere;
+      await handle(tx, this.log, recoveryDecider, streams.recovery(recoveryId), { type: 'FinishRecoveryScheduling', recoveryId, resent, now });
       return true;
     });
   }
