@@ -107,8 +107,6 @@ export function openConnection(path: string, options: OpenDatabaseOptions = {}):
     if (!options.readonly) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    if (process.env.HW_CACHE) db.pragma(`cache_size = ${process.env.HW_CACHE}`);
-    if (process.env.HW_MMAP) db.pragma(`mmap_size = ${process.env.HW_MMAP}`);
     return db;
   } catch (error) {
     db?.close();
