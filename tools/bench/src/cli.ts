@@ -13,6 +13,7 @@ import { currentLoad, machineMeta, renderMarkdown, writeReport, type BenchReport
 import type { ScenarioResult } from './result.js';
 import { apiHttpScenario } from './scenarios/api-http.js';
 import { commandPathScenario } from './scenarios/command-path.js';
+import { backlogScenario } from './scenarios/backlog.js';
 import { deliveryScenario } from './scenarios/delivery.js';
 import { postgresDeliveryScenario } from './scenarios/delivery-postgres.js';
 import { latencyScenario } from './scenarios/latency.js';
@@ -39,6 +40,7 @@ export const SCENARIOS: ScenarioEntry[] = [
   { id: 'latency', title: 'delivery latency at 1,000 completions/s', run: latencyScenario },
   { id: 'delivery-postgres', title: 'end-to-end delivery on PostgreSQL (1, 2, 4 deliver processes)', run: postgresDeliveryScenario },
   { id: 'metrics', title: 'metrics overhead (on vs off, same run)', run: metricsOverheadScenario },
+  { id: 'backlog', title: 'backlog of 1,000,000 due notifications (receiver down, then up)', run: backlogScenario },
   { id: 'startup', title: 'startup', run: startupScenario },
 ];
 

@@ -27,6 +27,8 @@ export interface Sizes {
   deliveries: number;
   deliveryConcurrency: number;
   startupReps: number;
+  /** Due notifications in the backlog scenario. */
+  backlog: number;
 }
 
 /** The sizes the issue's targets are defined on. */
@@ -46,6 +48,7 @@ export const FULL: Sizes = {
   deliveries: 5_000,
   deliveryConcurrency: 16,
   startupReps: 5,
+  backlog: 1_000_000,
 };
 
 /** Proves every scenario still runs; ratios are indicative, absolute targets tied to the full data set are not judged. */
@@ -65,6 +68,7 @@ export const QUICK: Sizes = {
   deliveries: 500,
   deliveryConcurrency: 16,
   startupReps: 2,
+  backlog: 20_000,
 };
 
 /** Repository paths the scenarios need. */
@@ -123,5 +127,6 @@ export function createContext(options: { quick: boolean; sizes: Sizes; profileDi
 /** `--cpu-prof` flags for a product-side child when profiling was asked for. */
 export function profileArgs(ctx: BenchContext, name: string): string[] {
   if (!ctx.profileDir) return [];
-  return ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${name}-${Date.now()}-${process.pid}.cpuprofile`];
+  // A directory per process: node names each thread's profile itself (pid and thread id), so the sender thread's is kept beside the main one's.
+  return ['--cpu-prof', `--cpu-prof-dir=${join(ctx.profileDir, `${name}-${Date.now()}`)}`];
 }

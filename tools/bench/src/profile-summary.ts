@@ -5,8 +5,11 @@
  * time per function and per package, so a missed target can be explained by
  * where the time goes.
  *
- *   node tools/bench/dist/profile-summary.js FILE.cpuprofile [--top 25] [--focus substring]
+ *   node tools/bench/dist/profile-summary.js FILE.cpuprofile [--top 25] [--focus substring] [--from S] [--to S]
+ *   node tools/bench/dist/profile-summary.js FILE.cpuprofile --timeline
  *
+ * `--timeline` prints each second's busy share (to find the measured phase);
+ * `--from`/`--to` (seconds since the profile's start) keep only that window.
  * `--focus` restricts the totals to samples whose stack contains a frame
  * matching the substring (e.g. `executionsPage`), and shows the split below it.
  */
@@ -67,12 +70,32 @@ const shortUrl = (url: string): string => {
   return url.replace(/^file:\/\//, '');
 };
 
-export function summarizeProfile(profile: CpuProfile, options: { focus?: string } = {}) {
+/** Per second of the profile, the share of samples that were not idle: where the measured phase is (to pass to `--from`/`--to`). */
+export function busyTimeline(profile: CpuProfile): number[] {
+  const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  const busy: number[] = [];
+  const all: number[] = [];
+  let t = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    const second = Math.floor(t / 1e6);
+    all[second] = (all[second] ?? 0) + (profile.timeDeltas[i] ?? 0);
+    if (!idle.has(profile.samples[i]!)) busy[second] = (busy[second] ?? 0) + (profile.timeDeltas[i] ?? 0);
+  }
+  return Array.from(all, (us, k) => (us ? (busy[k] ?? 0) / us : 0));
+}
+
+export function summarizeProfile(profile: CpuProfile, options: { focus?: string; fromS?: number; toS?: number } = {}) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const selfUs = new Map<number, number>();
+  const fromUs = (options.fromS ?? 0) * 1e6;
+  const toUs = (options.toS ?? Number.POSITIVE_INFINITY) * 1e6;
+  let t = 0;
   for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < fromUs || t > toUs) continue;
     const id = profile.samples[i]!;
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   }
@@ -127,7 +150,7 @@ export function summarizeProfile(profile: CpuProfile, options: { focus?: string 
 function main(argv: string[]): void {
   const file = argv.find((a) => !a.startsWith('--') && !/^\d+$/.test(a));
   if (!file) {
-    process.stderr.write('usage: profile-summary FILE.cpuprofile [--top N] [--focus substring]\n');
+    process.stderr.write('usage: profile-summary FILE.cpuprofile [--top N] [--focus substring] [--from S] [--to S] | --timeline\n');
     process.exit(2);
   }
   const topIndex = argv.indexOf('--top');
@@ -135,11 +158,18 @@ function main(argv: string[]): void {
   const focusIndex = argv.indexOf('--focus');
   const focus = focusIndex >= 0 ? argv[focusIndex + 1] : undefined;
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  const summary = summarizeProfile(profile, focus ? { focus } : {});
+  if (argv.includes('--timeline')) {
+    process.stdout.write(`${busyTimeline(profile).map((share, second) => `${String(second).padStart(4)} s  ${(share * 100).toFixed(0).padStart(3)}% busy`).join('\n')}\n`);
+    return;
+  }
+  const number = (flag: string) => (argv.includes(flag) ? Number(argv[argv.indexOf(flag) + 1]) : undefined);
+  const fromS = number('--from');
+  const toS = number('--to');
+  const summary = summarizeProfile(profile, { ...(focus ? { focus } : {}), ...(fromS !== undefined ? { fromS } : {}), ...(toS !== undefined ? { toS } : {}) });
   const pct = (ms: number) => `${((ms / summary.totalMs) * 100).toFixed(1).padStart(5)}%`;
   const ms = (v: number) => v.toFixed(0).padStart(7);
   const out: string[] = [];
-  out.push(`${file}: ${summary.totalMs.toFixed(0)} ms sampled${focus ? ` under frames matching "${focus}"` : ''}`);
+  out.push(`${file}: ${summary.totalMs.toFixed(0)} ms sampled${fromS !== undefined || toS !== undefined ? ` from ${fromS ?? 0} s to ${toS ?? 'the end'}` : ''}${focus ? ` under frames matching "${focus}"` : ''}`);
   out.push('', 'by package (self = time in its own frames, total = time with it on the stack):');
   for (const g of summary.groups.sort((a, b) => b.selfMs - a.selfMs).slice(0, top)) {
     out.push(`  ${ms(g.selfMs)} ms ${pct(g.selfMs)} self  ${ms(g.totalMs)} ms ${pct(g.totalMs)} total  ${g.group}`);

@@ -23,7 +23,7 @@ const OUTPUT = {
   items: Array.from({ length: 4 }, (_, i) => ({ sku: `SKU-${1000 + i}`, price: 19.99 + i, currency: 'EUR', changed: i % 2 === 0 })),
 };
 
-const completion = (workerId: string, i: number, run: string) => ({
+export const completion = (workerId: string, i: number, run: string) => ({
   taskId: `task_${run}_${i}`,
   workerId,
   title: 'Weekly pricing report',
