@@ -7,9 +7,12 @@
  *
  *   node tools/bench/dist/profile-summary.js FILE.cpuprofile [--top 25] [--focus substring] [--from S] [--to S]
  *   node tools/bench/dist/profile-summary.js FILE.cpuprofile --timeline
+ *   node tools/bench/dist/profile-summary.js FILE.cpuprofile --stages [--from S] [--to S] [--per N]
  *
  * `--timeline` prints each second's busy share (to find the measured phase);
- * `--from`/`--to` (seconds since the profile's start) keep only that window.
+ * `--from`/`--to` (seconds since the profile's start) keep only that window;
+ * `--stages` splits the time by the delivery pipeline's stages (`STAGES`),
+ * and `--per N` divides it by the N deliveries made in the window.
  * `--focus` restricts the totals to samples whose stack contains a frame
  * matching the substring (e.g. `executionsPage`), and shows the split below it.
  */
@@ -69,6 +72,77 @@ const shortUrl = (url: string): string => {
   if (nm >= 0) return url.slice(nm + 14);
   return url.replace(/^file:\/\//, '');
 };
+
+/**
+ * The pipeline's stages, as frames that mark them (`name file:line` keys,
+ * matched as substrings). A sample counts for the first stage of this list
+ * that has a frame on its stack, so a statement run by the claim is the
+ * claim's, and the commit's own statements (BEGIN, COMMIT, savepoints) are
+ * the commit's. An async function's continuation has that function on its
+ * stack (not its caller's callers): the markers are the async functions.
+ */
+export const STAGES: readonly { stage: string; frames: readonly string[] }[] = [
+  { stage: 'commit (BEGIN/COMMIT/savepoints: the WAL writes)', frames: ['exec packages/storage-sqlite/dist/group-commit.js'] },
+  { stage: 'claim (due rows, caps, marks)', frames: ['packages/projections/dist/delivery-claims.js'] },
+  { stage: 'read the notifications from the log', frames: ['apps/delivery/dist/notifications.js'] },
+  { stage: 'prepare (body, headers, HMAC)', frames: ['apps/delivery/dist/prepare.js', 'apps/delivery/dist/signature.js'] },
+  { stage: 'hand to / from the sender thread', frames: ['postMessage ', 'apps/delivery/dist/thread-transport.js'] },
+  { stage: 'API: authenticate the key', frames: ['authenticate packages/api/', 'resolveCaller packages/api/'] },
+  // On PostgreSQL: the driver, its protocol parsing and the socket round trips of every statement.
+  { stage: 'PostgreSQL client (pg: statements sent, results parsed)', frames: ['/pg/lib/', 'pg-protocol/', 'pg-pool/', 'packages/storage-postgres/'] },
+  // Async continuations carry only their own function's frame, so the attempt's record and (through the API) the completion share one stage.
+  { stage: 'write: decide, append, project (the attempt; through the API also the completion)', frames: ['packages/commands/', 'packages/event-store/', 'packages/projections/', 'packages/domain/', 'runBatch packages/storage-sqlite/'] },
+  { stage: 'API: tRPC, validation, routing', frames: ['@trpc/server', 'packages/api/', 'zod/'] },
+  { stage: 'API: HTTP parsing and writing', frames: ['node:_http', 'node:net', 'writev ', 'apps/server/dist/http-server'] },
+  { stage: 'delivery loop bookkeeping', frames: ['apps/delivery/'] },
+  { stage: 'garbage collection', frames: ['(garbage collector)'] },
+  { stage: 'idle', frames: ['(idle)'] },
+];
+
+const OTHER = 'other (promise machinery, timers, metrics, logging)';
+
+/** Time per stage (the first stage of `STAGES` with a frame on the stack wins; unmarked samples are "other"). */
+export function stageTimes(profile: CpuProfile, options: { fromS?: number; toS?: number } = {}) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const keyOf = (f: CallFrame) => `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
+  const stageOfNode = new Map<number, string>();
+  const stageOf = (id: number): string => {
+    const cached = stageOfNode.get(id);
+    if (cached !== undefined) return cached;
+    let best = STAGES.length;
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const key = keyOf(byId.get(cur)!.callFrame);
+      const hit = STAGES.findIndex((s) => s.frames.some((f) => key.includes(f)));
+      if (hit >= 0 && hit < best) best = hit;
+    }
+    const found = best < STAGES.length ? STAGES[best]!.stage : OTHER;
+    stageOfNode.set(id, found);
+    return found;
+  };
+  const fromUs = (options.fromS ?? 0) * 1e6;
+  const toUs = (options.toS ?? Number.POSITIVE_INFINITY) * 1e6;
+  const totals = new Map<string, number>();
+  const otherLeaves = new Map<string, number>();
+  let t = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < fromUs || t > toUs) continue;
+    const stage = stageOf(profile.samples[i]!);
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    totals.set(stage, (totals.get(stage) ?? 0) + ms);
+    if (stage === OTHER) {
+      const leaf = keyOf(byId.get(profile.samples[i]!)!.callFrame);
+      otherLeaves.set(leaf, (otherLeaves.get(leaf) ?? 0) + ms);
+    }
+  }
+  return {
+    stages: [...totals].map(([stage, ms]) => ({ stage, ms })).sort((a, b) => b.ms - a.ms),
+    /** What "other" is made of, by leaf frame. */
+    other: [...otherLeaves].map(([frame, ms]) => ({ frame, ms })).sort((a, b) => b.ms - a.ms),
+  };
+}
 
 /** Per second of the profile, the share of samples that were not idle: where the measured phase is (to pass to `--from`/`--to`). */
 export function busyTimeline(profile: CpuProfile): number[] {
@@ -148,7 +222,7 @@ export function summarizeProfile(profile: CpuProfile, options: { focus?: string;
 }
 
 function main(argv: string[]): void {
-  const file = argv.find((a) => !a.startsWith('--') && !/^\d+$/.test(a));
+  const file = argv.find((a) => !a.startsWith('--') && !/^[\d.]+$/.test(a));
   if (!file) {
     process.stderr.write('usage: profile-summary FILE.cpuprofile [--top N] [--focus substring] [--from S] [--to S] | --timeline\n');
     process.exit(2);
@@ -165,7 +239,20 @@ function main(argv: string[]): void {
   const number = (flag: string) => (argv.includes(flag) ? Number(argv[argv.indexOf(flag) + 1]) : undefined);
   const fromS = number('--from');
   const toS = number('--to');
-  const summary = summarizeProfile(profile, { ...(focus ? { focus } : {}), ...(fromS !== undefined ? { fromS } : {}), ...(toS !== undefined ? { toS } : {}) });
+  const window = { ...(fromS !== undefined ? { fromS } : {}), ...(toS !== undefined ? { toS } : {}) };
+  const perIndex = argv.indexOf('--per');
+  if (argv.includes('--stages')) {
+    // --per N: also µs per unit of work (e.g. the deliveries made in the window).
+    const per = perIndex >= 0 ? Number(argv[perIndex + 1]) : 0;
+    const { stages, other } = stageTimes(profile, window);
+    const sum = stages.reduce((a, s) => a + s.ms, 0);
+    const line = (ms: number, what: string) => `  ${ms.toFixed(0).padStart(7)} ms ${((ms / sum) * 100).toFixed(1).padStart(5)}%${per > 0 ? `  ${((ms * 1000) / per).toFixed(1).padStart(7)} µs each` : ''}  ${what}`;
+    const lines = stages.map((s) => line(s.ms, s.stage));
+    lines.push('', '"other", by leaf frame:', ...other.slice(0, 12).map((o) => line(o.ms, o.frame)));
+    process.stdout.write(`${file}: ${sum.toFixed(0)} ms sampled${per > 0 ? `, ${per} units` : ''}\n${lines.join('\n')}\n`);
+    return;
+  }
+  const summary = summarizeProfile(profile, { ...(focus ? { focus } : {}), ...window });
   const pct = (ms: number) => `${((ms / summary.totalMs) * 100).toFixed(1).padStart(5)}%`;
   const ms = (v: number) => v.toFixed(0).padStart(7);
   const out: string[] = [];

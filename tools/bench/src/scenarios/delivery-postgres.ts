@@ -17,7 +17,7 @@ import { poll, waitForIdle, type ChildHandle, startReceiverProcess } from '../pr
 import { makeRow, type ScenarioResult } from '../result.js';
 import { pick, rotate } from '../runner.js';
 import { serverUnavailable, startServer, type RunningServer } from '../server.js';
-import { perSecond } from '../stats.js';
+import { median, perSecond } from '../stats.js';
 
 const ids = createIdGenerator();
 /** How many `deliver` processes share the database in each case (SPEC §11). */
@@ -72,16 +72,27 @@ async function clusterRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl:
 
     const postmaster = Number(readFileSync(join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
     const cpu = () => treeCpuMs(postmaster, ...processes.map((p) => p.pid));
+    // Where the CPU goes: the API node (processes[0]), the deliver processes, PostgreSQL (its postmaster's tree).
+    const split = () => ({ api: treeCpuMs(processes[0]!.pid), deliver: treeCpuMs(...processes.slice(1).map((p) => p.pid)), postgres: treeCpuMs(postmaster) });
     const cpu0 = cpu();
+    const split0 = split();
     const started = performance.now();
     const ingested = await ingest(warm, count);
     if (ingested.non2xx) throw new Error(`${ingested.non2xx} completions were not accepted`);
     await waitRecorded(warm + count);
     const ms = performance.now() - started;
     const cpuMs = cpu() - cpu0;
+    const split1 = split();
     const stats = await receiver.ask({ type: 'stats' }, 'stats', 10_000);
     if (Number(stats.distinctWebhookIds) < count) throw new Error(`the receiver saw ${String(stats.distinctWebhookIds)} distinct webhook-ids, expected ${count}`);
-    return { perSecond: perSecond(count, ms), cpuMsPerDelivery: cpuMs / count, receiverRequests: Number(stats.requests) };
+    return {
+      perSecond: perSecond(count, ms),
+      cpuMsPerDelivery: cpuMs / count,
+      apiCpuMsPerDelivery: (split1.api - split0.api) / count,
+      deliverCpuMsPerDelivery: (split1.deliver - split0.deliver) / count,
+      postgresCpuMsPerDelivery: (split1.postgres - split0.postgres) / count,
+      receiverRequests: Number(stats.requests),
+    };
   } finally {
     await reader.close();
     for (const p of processes.reverse()) await p.stop();
@@ -140,6 +151,12 @@ export async function postgresDeliveryScenario(ctx: BenchContext): Promise<Scena
         }),
       );
     }
+    result.details.cpuMsPerDeliveryBySide = Object.fromEntries(
+      DELIVER_PROCESSES.map((n) => {
+        const product = runs[`deliver×${n}`]!;
+        return [`deliver×${n}`, { apiNode: median(pick(product, 'apiCpuMsPerDelivery')), deliverProcesses: median(pick(product, 'deliverCpuMsPerDelivery')), postgres: median(pick(product, 'postgresCpuMsPerDelivery')) }];
+      }),
+    );
     result.details.deliveriesPerRep = count;
     result.details.concurrency = concurrency;
     result.notes.push(

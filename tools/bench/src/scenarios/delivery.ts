@@ -130,6 +130,8 @@ export async function productRep(ctx: BenchContext, receiver: ChildHandle, recei
     return {
       perSecond: perSecond(total - warm, ms),
       ingestPerSecond: perSecond(count, ingestMs),
+      // From the log: the delivery rate once the completions are in (the recording, by the bench, off this clock).
+      drainPerSecond: ingestion === 'log' ? perSecond(total - warm, ms - ingestMs) : Number.NaN,
       serverPeakRssMb: server.peakRssMb(),
       receiverRequests: stats.requests,
       distinctWebhookIds: stats.distinctWebhookIds,
