@@ -1,2 +1,3 @@
 export { SqliteDatabase, openSqliteDatabase } from './sqlite-database.js';
+export { ConnectionSql } from './connection-sql.js'; // wrapped by the bench's statement timer (tools/bench/src/statement-timer.ts)
 export { setDefaultNativeBinding, type OpenDatabaseOptions, type SqliteConnection } from './open-file.js';
