@@ -37,7 +37,11 @@ export const senderThreadAvailable = (): boolean => (entryOverride ?? defaultEnt
  * it is the same `Sender`, on that thread.
  */
 export class ThreadTransport implements Transport {
-  private readonly worker: Worker;
+  private worker: Worker;
+  /** Whether `worker` runs: between a thread's unexpected end and its replacement's start, sends wait in the outbox. */
+  private alive = false;
+  private lastStartMs = 0;
+  private readonly startThread: () => Worker;
   private readonly waiting = new Map<number, (result: WireResult) => void>();
   private outbox: ThreadRequest[] = [];
   private scheduled = false;
@@ -50,27 +54,63 @@ export class ThreadTransport implements Transport {
     if (entry === null) throw new Error('the sender thread is not built (npm run build)');
     // Its own flags, not the parent's: a parent run with a source-mode resolution condition (the tests) must not pass it on.
     const init = { workerData: { role: 'handinger-sender', options }, execArgv: [] };
-    this.worker = 'file' in entry ? new Worker(entry.file, init) : new Worker(entry.source, { ...init, eval: true });
-    this.worker.on('message', (message: FromSender) => {
+    this.startThread = () => ('file' in entry ? new Worker(entry.file, init) : new Worker(entry.source, { ...init, eval: true }));
+    this.worker = this.start();
+  }
+
+  private start(): Worker {
+    const worker = this.startThread();
+    this.alive = true;
+    this.lastStartMs = Date.now();
+    worker.on('message', (message: FromSender) => {
       if (message.type === 'closed') return this.onClosed?.();
       for (const result of message.batch) {
         const resolve = this.waiting.get(result.id);
         this.waiting.delete(result.id);
         resolve?.({ outcome: result.outcome, durationMs: result.durationMs });
       }
-      if (this.waiting.size === 0 && this.closed === undefined) this.worker.unref();
+      if (this.waiting.size === 0 && this.closed === undefined) worker.unref();
     });
-    // A thread that dies leaves its attempts unanswered: they end as failures, and their claims lapse to a re-send.
-    this.worker.on('error', () => this.failAll('sender thread failed'));
-    this.worker.on('exit', () => this.failAll('sender thread stopped'));
+    // An uncaught error ends the thread: 'exit' follows and handles it.
+    worker.on('error', () => undefined);
+    worker.on('exit', () => this.ended(worker));
     // The thread keeps the process alive only while it owes answers (sends on the wire, a close under way).
-    this.worker.unref();
+    if (this.waiting.size === 0) worker.unref();
+    return worker;
+  }
+
+  /**
+   * A thread that ends leaves its attempts unanswered: they end as failures
+   * (recorded, retried on the schedule). Unless a close ended it, a new
+   * thread takes the sends that wait and those to come, at most one start a
+   * second, so a thread that cannot start does not spin.
+   */
+  private ended(worker: Worker): void {
+    if (worker !== this.worker) return;
+    this.alive = false;
+    for (const resolve of this.waiting.values()) resolve({ outcome: { responseStatus: null, transportError: 'sender thread stopped' }, durationMs: 0 });
+    this.waiting.clear();
+    this.outbox = [];
+    if (this.closed !== undefined) return this.onClosed?.();
+    setTimeout(
+      () => {
+        if (this.closed !== undefined) return;
+        this.worker = this.start();
+        this.post();
+      },
+      Math.max(0, this.lastStartMs + 1_000 - Date.now()),
+    ).unref();
+  }
+
+  /** Test seam: ends the thread as a crash would (the transport starts another). */
+  crashForTests(): Promise<number> {
+    return this.worker.terminate();
   }
 
   send(request: WireRequest): Promise<WireResult> {
     return new Promise((resolve) => {
       const id = this.nextId++;
-      if (this.waiting.size === 0) this.worker.ref();
+      if (this.waiting.size === 0 && this.alive) this.worker.ref();
       this.waiting.set(id, resolve);
       this.outbox.push({ id, ...request });
       if (!this.scheduled) {
@@ -82,20 +122,18 @@ export class ThreadTransport implements Transport {
 
   private readonly post = (): void => {
     this.scheduled = false;
+    if (!this.alive) return; // kept for the next thread
+    if (this.waiting.size > 0) this.worker.ref();
     const batch = this.outbox;
     this.outbox = [];
     if (batch.length > 0) this.worker.postMessage({ type: 'send', batch } satisfies ToSender);
   };
 
-  private failAll(reason: string): void {
-    for (const resolve of this.waiting.values()) resolve({ outcome: { responseStatus: null, transportError: reason }, durationMs: 0 });
-    this.waiting.clear();
-    this.onClosed?.();
-  }
-
   private end(type: 'close' | 'destroy'): Promise<void> {
     this.closed ??= new Promise<void>((resolve) => {
       this.onClosed = resolve;
+      // Between a crash and the next start there is no thread to ask: nothing is on the wire.
+      if (!this.alive) return resolve();
       this.worker.ref();
       this.post();
       this.worker.postMessage({ type } satisfies ToSender);
