@@ -73,6 +73,35 @@ const shortUrl = (url: string): string => {
   return url.replace(/^file:\/\//, '');
 };
 
+const keyOf = (f: CallFrame) => `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
+
+/** A sampled node's stack, leaf first. */
+function stacks(profile: CpuProfile): (id: number) => ProfileNode[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  return (id) => {
+    const stack: ProfileNode[] = [];
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) stack.push(byId.get(cur)!);
+    return stack;
+  };
+}
+
+/** The time (µs) each node was sampled at the top of the stack, within `[fromS, toS]` seconds of the profile's start. */
+function selfTimes(profile: CpuProfile, window: { fromS?: number; toS?: number }): Map<number, number> {
+  const fromUs = (window.fromS ?? 0) * 1e6;
+  const toUs = (window.toS ?? Number.POSITIVE_INFINITY) * 1e6;
+  const selfUs = new Map<number, number>();
+  let t = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < fromUs || t > toUs) continue;
+    const id = profile.samples[i]!;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  return selfUs;
+}
+
 /**
  * The pipeline's stages, as frames that mark them (`name file:line` keys,
  * matched as substrings). A sample counts for the first stage of this list
@@ -102,40 +131,16 @@ export const STAGES: readonly { stage: string; frames: readonly string[] }[] = [
 const OTHER = 'other (promise machinery, timers, metrics, logging)';
 
 /** Time per stage (the first stage of `STAGES` with a frame on the stack wins; unmarked samples are "other"). */
-export function stageTimes(profile: CpuProfile, options: { fromS?: number; toS?: number } = {}) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const keyOf = (f: CallFrame) => `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
-  const stageOfNode = new Map<number, string>();
-  const stageOf = (id: number): string => {
-    const cached = stageOfNode.get(id);
-    if (cached !== undefined) return cached;
-    let best = STAGES.length;
-    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
-      const key = keyOf(byId.get(cur)!.callFrame);
-      const hit = STAGES.findIndex((s) => s.frames.some((f) => key.includes(f)));
-      if (hit >= 0 && hit < best) best = hit;
-    }
-    const found = best < STAGES.length ? STAGES[best]!.stage : OTHER;
-    stageOfNode.set(id, found);
-    return found;
-  };
-  const fromUs = (options.fromS ?? 0) * 1e6;
-  const toUs = (options.toS ?? Number.POSITIVE_INFINITY) * 1e6;
+export function stageTimes(profile: CpuProfile, window: { fromS?: number; toS?: number } = {}) {
+  const stackOf = stacks(profile);
   const totals = new Map<string, number>();
   const otherLeaves = new Map<string, number>();
-  let t = 0;
-  for (let i = 0; i < profile.samples.length; i++) {
-    t += profile.timeDeltas[i] ?? 0;
-    if (t < fromUs || t > toUs) continue;
-    const stage = stageOf(profile.samples[i]!);
-    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
-    totals.set(stage, (totals.get(stage) ?? 0) + ms);
-    if (stage === OTHER) {
-      const leaf = keyOf(byId.get(profile.samples[i]!)!.callFrame);
-      otherLeaves.set(leaf, (otherLeaves.get(leaf) ?? 0) + ms);
-    }
+  for (const [id, us] of selfTimes(profile, window)) {
+    const keys = stackOf(id).map((node) => keyOf(node.callFrame));
+    const first = Math.min(...keys.map((key) => STAGES.findIndex((s) => s.frames.some((f) => key.includes(f)))).filter((hit) => hit >= 0));
+    const stage = Number.isFinite(first) ? STAGES[first]!.stage : OTHER;
+    totals.set(stage, (totals.get(stage) ?? 0) + us / 1000);
+    if (stage === OTHER) otherLeaves.set(keys[0]!, (otherLeaves.get(keys[0]!) ?? 0) + us / 1000);
   }
   return {
     stages: [...totals].map(([stage, ms]) => ({ stage, ms })).sort((a, b) => b.ms - a.ms),
@@ -160,25 +165,8 @@ export function busyTimeline(profile: CpuProfile): number[] {
 }
 
 export function summarizeProfile(profile: CpuProfile, options: { focus?: string; fromS?: number; toS?: number } = {}) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const selfUs = new Map<number, number>();
-  const fromUs = (options.fromS ?? 0) * 1e6;
-  const toUs = (options.toS ?? Number.POSITIVE_INFINITY) * 1e6;
-  let t = 0;
-  for (let i = 0; i < profile.samples.length; i++) {
-    t += profile.timeDeltas[i] ?? 0;
-    if (t < fromUs || t > toUs) continue;
-    const id = profile.samples[i]!;
-    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  }
-  const keyOf = (f: CallFrame) => `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
-  const stackOf = (id: number): ProfileNode[] => {
-    const stack: ProfileNode[] = [];
-    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) stack.push(byId.get(cur)!);
-    return stack;
-  };
+  const selfUs = selfTimes(profile, options);
+  const stackOf = stacks(profile);
   const functions = new Map<string, FunctionCost>();
   const groupsSelf = new Map<string, number>();
   const groupsTotal = new Map<string, number>();

@@ -1,7 +1,6 @@
 /**
- * The task completions the peers are fed: the same shape and size as the
- * product's in scenarios/delivery.ts (copied here, not imported, so the
- * peers do not depend on that scenario's module).
+ * The task completions every delivery scenario feeds its side, ours and the
+ * peers' alike: one shape and size, defined once.
  */
 
 /** A task's output of a realistic size (a few hundred bytes of JSON). */

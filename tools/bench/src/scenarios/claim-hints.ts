@@ -3,7 +3,7 @@ import { startReceiverProcess } from '../proc.js';
 import { makeRow, type ScenarioResult } from '../result.js';
 import { interleave, pick } from '../runner.js';
 import { serverUnavailable } from '../server.js';
-import { productRep } from './delivery.js';
+import { microseconds, productRep } from './delivery.js';
 
 /** The server's internal switch that drops the claim hints (every claim reads everything again): this scenario's baseline only. */
 const HINTS_OFF = { HANDINGER_INTERNAL_CLAIM_HINTS: 'off' };
@@ -23,17 +23,16 @@ export async function claimHintsScenario(ctx: BenchContext): Promise<ScenarioRes
   const { deliveries: count, deliveryConcurrency: concurrency } = ctx.sizes;
   const { receiver, receiverUrl } = await startReceiverProcess();
   try {
-    const withCpu = <R extends { perSecond: number; serverCpuShare: number }>(rep: R) => ({ ...rep, cpuUs: (rep.serverCpuShare / rep.perSecond) * 1e6 });
     const runs = await interleave({
       reps: ctx.sizes.reps,
       label: 'claim hints',
       log: ctx.log,
-      ceiling: () => productRep(ctx, receiver, receiverUrl, count, concurrency, 'log', HINTS_OFF).then(withCpu),
-      product: () => productRep(ctx, receiver, receiverUrl, count, concurrency, 'log').then(withCpu),
+      ceiling: () => productRep(ctx, receiver, receiverUrl, count, concurrency, 'log', HINTS_OFF),
+      product: () => productRep(ctx, receiver, receiverUrl, count, concurrency, 'log'),
     });
     const what = `${count.toLocaleString('en-US')} completions recorded in the log → delivered → recorded, one origin`;
     result.rows.push(makeRow({ scenario: result.title, case: `${what}: hints on vs off`, unit: 'deliveries/s', higherIsBetter: true, product: pick(runs.product, 'perSecond'), ceiling: pick(runs.ceiling, 'perSecond') }));
-    result.rows.push(makeRow({ scenario: result.title, case: `server CPU per delivery, all threads: hints on vs off`, unit: 'µs CPU/delivery', higherIsBetter: false, product: pick(runs.product, 'cpuUs'), ceiling: pick(runs.ceiling, 'cpuUs') }));
+    result.rows.push(makeRow({ scenario: result.title, case: `server CPU per delivery, all threads: hints on vs off`, unit: 'µs CPU/delivery', higherIsBetter: false, product: microseconds(pick(runs.product, 'cpuMsPerDelivery')), ceiling: microseconds(pick(runs.ceiling, 'cpuMsPerDelivery')) }));
   } finally {
     await receiver.stop();
   }

@@ -7,17 +7,16 @@ import { ReadModels } from '@handinger-webhooks/projections';
 import { openPostgresDatabase } from '@handinger-webhooks/storage-postgres';
 import { TEST_SECRET_KEY } from '@handinger-webhooks/testing';
 import { benchPostgres, postgresUnavailable } from '../bench-postgres.js';
-import { rawPostAll } from '../ceilings/raw-undici.js';
 import type { BenchContext } from '../context.js';
 import { BOOTSTRAP_ORG, BOOTSTRAP_USER } from '../dataset.js';
 import { describePeer, peerRep, peerUnavailable } from '../peers/peer-rep.js';
 import { treeCpuMs } from '../peers/process-cpu.js';
-import { completion } from '../peers/workload.js';
-import { poll, waitForIdle, type ChildHandle, startReceiverProcess } from '../proc.js';
+import { waitForIdle, type ChildHandle, startReceiverProcess } from '../proc.js';
 import { makeRow, type ScenarioResult } from '../result.js';
 import { pick, rotate } from '../runner.js';
 import { serverUnavailable, startServer, type RunningServer } from '../server.js';
 import { median, perSecond } from '../stats.js';
+import { completionTraffic } from './delivery.js';
 
 const ids = createIdGenerator();
 /** How many `deliver` processes share the database in each case (SPEC §11). */
@@ -52,18 +51,7 @@ async function clusterRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl:
     const api = await startServer(ctx, { dbPath: url, name: 'delivery-pg-api', args: ['--no-delivery'], env });
     processes.push(api);
     for (let i = 0; i < deliverers; i++) processes.push(await startServer(ctx, { dbPath: url, name: `delivery-pg-deliver-${i}`, command: 'deliver', env }));
-    const readModels = new ReadModels(reader.sql);
-    const recorded = async () => (await readModels.executionsPage(workerId, 1)).totalCount;
-    const run = ids.ulid();
-    const ingest = (from: number, n: number) =>
-      rawPostAll({
-        url: `${api.url}/api/task-completions`,
-        bodies: Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify(completion(workerId, from + i, run)))),
-        headers: () => ({ 'content-type': 'application/json', authorization: `Bearer ${serviceKey}` }),
-        concurrency,
-      });
-    const waitRecorded = (total: number) =>
-      poll(async () => ((await recorded()) >= total ? true : undefined), { timeoutMs: Math.max(60_000, total * 40), intervalMs: 10, what: `${total} executions recorded` });
+    const { ingest, waitRecorded } = completionTraffic({ apiUrl: api.url, serviceKey, workerId, readModels: new ReadModels(reader.sql), concurrency, intervalMs: 10, msPerExecution: 40 });
     const warm = Math.max(100, Math.round(count / 10));
     if ((await ingest(0, warm)).non2xx) throw new Error('completions were not accepted (warm-up)');
     await waitRecorded(warm);
@@ -71,26 +59,24 @@ async function clusterRep(ctx: BenchContext, receiver: ChildHandle, receiverUrl:
     await receiver.ask({ type: 'reset' }, 'reset-done');
 
     const postmaster = Number(readFileSync(join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    const cpu = () => treeCpuMs(postmaster, ...processes.map((p) => p.pid));
-    // Where the CPU goes: the API node (processes[0]), the deliver processes, PostgreSQL (its postmaster's tree).
+    // Where the CPU goes: the API node (processes[0]), the deliver processes, PostgreSQL (its postmaster's tree); their sum is the side's.
     const split = () => ({ api: treeCpuMs(processes[0]!.pid), deliver: treeCpuMs(...processes.slice(1).map((p) => p.pid)), postgres: treeCpuMs(postmaster) });
-    const cpu0 = cpu();
     const split0 = split();
     const started = performance.now();
     const ingested = await ingest(warm, count);
     if (ingested.non2xx) throw new Error(`${ingested.non2xx} completions were not accepted`);
     await waitRecorded(warm + count);
     const ms = performance.now() - started;
-    const cpuMs = cpu() - cpu0;
     const split1 = split();
+    const perDelivery = (side: keyof typeof split1) => (split1[side] - split0[side]) / count;
     const stats = await receiver.ask({ type: 'stats' }, 'stats', 10_000);
     if (Number(stats.distinctWebhookIds) < count) throw new Error(`the receiver saw ${String(stats.distinctWebhookIds)} distinct webhook-ids, expected ${count}`);
     return {
       perSecond: perSecond(count, ms),
-      cpuMsPerDelivery: cpuMs / count,
-      apiCpuMsPerDelivery: (split1.api - split0.api) / count,
-      deliverCpuMsPerDelivery: (split1.deliver - split0.deliver) / count,
-      postgresCpuMsPerDelivery: (split1.postgres - split0.postgres) / count,
+      cpuMsPerDelivery: perDelivery('api') + perDelivery('deliver') + perDelivery('postgres'),
+      apiCpuMsPerDelivery: perDelivery('api'),
+      deliverCpuMsPerDelivery: perDelivery('deliver'),
+      postgresCpuMsPerDelivery: perDelivery('postgres'),
       receiverRequests: Number(stats.requests),
     };
   } finally {

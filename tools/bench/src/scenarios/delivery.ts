@@ -11,25 +11,52 @@ import { BOOTSTRAP_ORG, BOOTSTRAP_USER } from '../dataset.js';
 import { cpuTimeMs, poll, waitForIdle, type ChildHandle, startReceiverProcess } from '../proc.js';
 import { makeRow, type ScenarioResult } from '../result.js';
 import { describePeer, peerRep, peerUnavailable, type Peer } from '../peers/peer-rep.js';
+import { completion } from '../peers/workload.js';
 import { pick, rotate } from '../runner.js';
 import { serverUnavailable, startServer } from '../server.js';
 import { perSecond } from '../stats.js';
 
 const ids = createIdGenerator();
 
-/** A task's output of a realistic size (a few hundred bytes of JSON). */
-const OUTPUT = {
-  summary: 'Weekly pricing report: 14 competitors checked, 3 price changes detected, 1 new product listed.',
-  items: Array.from({ length: 4 }, (_, i) => ({ sku: `SKU-${1000 + i}`, price: 19.99 + i, currency: 'EUR', changed: i % 2 === 0 })),
-};
+/** ms → µs, per sample (CPU per delivery is reported in µs beside other sides' µs). */
+export const microseconds = (ms: readonly number[]): number[] => ms.map((v) => v * 1000);
 
-export const completion = (workerId: string, i: number, run: string) => ({
-  taskId: `task_${run}_${i}`,
-  workerId,
-  title: 'Weekly pricing report',
-  status: 'completed',
-  output: OUTPUT,
-});
+/**
+ * The task runner's side of a scenario: completions of `workerId` POSTed to
+ * `apiUrl` with a service key at `concurrency`, and a wait until the read
+ * model holds `total` executions (polled every `intervalMs`, allowing
+ * `msPerExecution` each, at least a minute).
+ */
+export function completionTraffic(options: {
+  apiUrl: string;
+  serviceKey: string;
+  workerId: string;
+  readModels: ReadModels;
+  concurrency: number;
+  intervalMs: number;
+  msPerExecution: number;
+}) {
+  const run = ids.ulid();
+  const { apiUrl, serviceKey, workerId, readModels, concurrency } = options;
+  const recorded = async () => (await readModels.executionsPage(workerId, 1)).totalCount;
+  return {
+    ingest: (from: number, n: number) =>
+      rawPostAll({
+        url: `${apiUrl}/api/task-completions`,
+        bodies: Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify(completion(workerId, from + i, run)))),
+        headers: () => ({ 'content-type': 'application/json', authorization: `Bearer ${serviceKey}` }),
+        concurrency,
+      }),
+    waitRecorded: (total: number) =>
+      poll(async () => ((await recorded()) >= total ? true : undefined), {
+        timeoutMs: Math.max(60_000, total * options.msPerExecution),
+        intervalMs: options.intervalMs,
+        what: `${total} executions recorded`,
+      }),
+    /** The run's id in the completions' task ids (the log side records the same shape). */
+    run,
+  };
+}
 
 async function receiverStats(receiver: ChildHandle): Promise<{ requests: number; distinctWebhookIds: number }> {
   const stats = await receiver.ask({ type: 'stats' }, 'stats', 10_000);
@@ -75,17 +102,7 @@ export async function productRep(ctx: BenchContext, receiver: ChildHandle, recei
   try {
     await waitForIdle(server.pid, { windowMs: 300, timeoutMs: 30_000 });
     const readModels = new ReadModels(reader.sql);
-    const recorded = async () => (await readModels.executionsPage(workerId, 1)).totalCount;
-    const run = ids.ulid();
-    const ingest = (from: number, n: number) =>
-      rawPostAll({
-        url: `${server.url}/api/task-completions`,
-        bodies: Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify(completion(workerId, from + i, run)))),
-        headers: () => ({ 'content-type': 'application/json', authorization: `Bearer ${serviceKey}` }),
-        concurrency,
-      });
-    const waitRecorded = (total: number) =>
-      poll(async () => ((await recorded()) >= total ? true : undefined), { timeoutMs: Math.max(60_000, total * 20), intervalMs: 5, what: `${total} executions recorded` });
+    const { ingest, waitRecorded, run } = completionTraffic({ apiUrl: server.url, serviceKey, workerId, readModels, concurrency, intervalMs: 5, msPerExecution: 20 });
 
     // Warm the server's JIT (API, delivery, sender) on the same path, unrecorded.
     const warm = Math.max(100, Math.round(count / 10));
