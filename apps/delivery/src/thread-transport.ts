@@ -74,8 +74,8 @@ export class ThreadTransport implements Transport {
     // An uncaught error ends the thread: 'exit' follows and handles it.
     worker.on('error', () => undefined);
     worker.on('exit', () => this.ended(worker));
-    // The thread keeps the process alive only while it owes answers (sends on the wire, a close under way).
-    if (this.waiting.size === 0) worker.unref();
+    // The thread keeps the process alive only while it owes answers (`post` refs it; sends on the wire, a close under way).
+    worker.unref();
     return worker;
   }
 
@@ -110,7 +110,6 @@ export class ThreadTransport implements Transport {
   send(request: WireRequest): Promise<WireResult> {
     return new Promise((resolve) => {
       const id = this.nextId++;
-      if (this.waiting.size === 0 && this.alive) this.worker.ref();
       this.waiting.set(id, resolve);
       this.outbox.push({ id, ...request });
       if (!this.scheduled) {
@@ -122,11 +121,13 @@ export class ThreadTransport implements Transport {
 
   private readonly post = (): void => {
     this.scheduled = false;
-    if (!this.alive) return; // kept for the next thread
-    if (this.waiting.size > 0) this.worker.ref();
+    // Without a thread the batch is kept for the next one.
+    if (!this.alive || this.outbox.length === 0) return;
     const batch = this.outbox;
     this.outbox = [];
-    if (batch.length > 0) this.worker.postMessage({ type: 'send', batch } satisfies ToSender);
+    // Owing answers: the thread keeps the process alive until they come (the pending setImmediate did until now).
+    this.worker.ref();
+    this.worker.postMessage({ type: 'send', batch } satisfies ToSender);
   };
 
   private end(type: 'close' | 'destroy'): Promise<void> {
