@@ -120,6 +120,40 @@ describe('export-log and import-log', () => {
     expect(await everyResponse(onSqlite, workers)).toEqual(before);
   }, MULTI_PROCESS_TIMEOUT_MS);
 
+  it('exports to stdout and imports from stdin, on both backends, the same log as through files', async () => {
+    const source = await database('sqlite');
+    const server = await serve(source);
+    const worker = JSON.parse((await text(server, USER_KEY, 'POST', '/api/workers', { title: 'w' })).text);
+    await text(server, USER_KEY, 'PUT', `/api/workers/${worker.id}/webhook`, { url: 'https://example.com/h' });
+    await server.stop();
+    servers.length = 0;
+    const file = `${source.dir!.path}/log.ndjson`;
+    expect((await runCli(['export-log', '--out', file], { env: source.env })).status).toBe(0);
+    const toStdout = await runCli(['export-log'], { env: source.env });
+    expect(toStdout.status).toBe(0);
+    expect(toStdout.stdout).toBe(readFileSync(file, 'utf8'));
+    const events = (ndjson: string) =>
+      ndjson
+        .trimEnd()
+        .split('\n')
+        .map((line) => {
+          const { stream, streamPosition, type, data, metadata } = JSON.parse(line);
+          return { stream, streamPosition, type, data, metadata };
+        });
+    const secretKey = readFileSync(`${source.db}.key`, 'utf8').trim();
+
+    for (const backend of ['sqlite', 'postgres'] as const) {
+      const target = await database(backend);
+      const env = { HANDINGER_DB_PATH: target.db, HANDINGER_SECRET_KEY: secretKey };
+      const imported = await runCli(['import-log'], { env, stdin: toStdout.stdout });
+      expect(imported.status).toBe(0);
+      expect(imported.stdout).toBe(`imported ${events(toStdout.stdout).length} events and built the read models\n`);
+      const again = await runCli(['export-log'], { env });
+      expect(again.status).toBe(0);
+      expect(events(again.stdout)).toEqual(events(toStdout.stdout));
+    }
+  }, MULTI_PROCESS_TIMEOUT_MS);
+
   it('refuses a malformed line, a wrong key and a non-empty database, changing nothing', async () => {
     const source = await database('sqlite');
     const server = await serve(source);

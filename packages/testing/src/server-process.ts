@@ -11,14 +11,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs one CLI command to completion, e.g. `runCli(['keys', 'list', '--db', path])`. */
-export async function runCli(args: string[], options: { env?: Record<string, string>; command?: string[] } = {}): Promise<CliResult> {
+/** Runs one CLI command to completion, e.g. `runCli(['keys', 'list', '--db', path])`; `stdin` is piped in, if given. */
+export async function runCli(args: string[], options: { env?: Record<string, string>; command?: string[]; stdin?: string } = {}): Promise<CliResult> {
   const [file, ...prefix] = options.command ?? [process.execPath, CLI_PATH];
-  const child = spawn(file!, [...prefix, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file!, [...prefix, ...args], { env: { ...process.env, ...options.env }, stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (options.stdin !== undefined) child.stdin!.end(options.stdin);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
   const [status] = (await once(child, 'close')) as [number | null];
   return { status, stdout, stderr };
 }
