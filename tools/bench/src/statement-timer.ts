@@ -23,11 +23,11 @@ for (const method of ['run', 'get', 'all'] as const) {
     try {
       return original.call(this, text, params);
     } finally {
-      const key = text.replace(/\s+/g, ' ').slice(0, 120);
-      const entry = times.get(key) ?? { n: 0, ms: 0 };
+      // Keyed by the SQL text itself (a map hit); normalised only when written out.
+      let entry = times.get(text);
+      if (entry === undefined) times.set(text, (entry = { n: 0, ms: 0 }));
       entry.n++;
       entry.ms += performance.now() - started;
-      times.set(key, entry);
     }
   };
 }
@@ -35,7 +35,7 @@ for (const method of ['run', 'get', 'all'] as const) {
 function write(): void {
   const lines = [...times]
     .sort((a, b) => b[1].ms - a[1].ms)
-    .map(([sql, t]) => `${t.ms.toFixed(0).padStart(7)} ms ${String(t.n).padStart(9)} × ${((t.ms * 1000) / t.n).toFixed(1).padStart(7)} µs  ${sql}`);
+    .map(([sql, t]) => `${t.ms.toFixed(0).padStart(7)} ms ${String(t.n).padStart(9)} × ${((t.ms * 1000) / t.n).toFixed(1).padStart(7)} µs  ${sql.replace(/\s+/g, ' ').slice(0, 120)}`);
   writeFileSync(out, `${lines.join('\n')}\n`);
 }
 
