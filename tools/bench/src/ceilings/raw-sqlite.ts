@@ -96,3 +96,102 @@ export function rawSetWebhooks(db: SqliteConnection, count: number, webhook: (i:
   }
   return performance.now() - started;
 }
+
+/** One settled claim, as the same-statements ceiling needs it: what the product's RecordDelivery reads off the claim. */
+export interface RawClaim {
+  deliveryId: string;
+  workerId: string;
+  taskId: string | null;
+  dueAt: string;
+  version: number;
+  claimToken: string;
+}
+
+/**
+ * Runs `count` units of work, `perTransaction` to a transaction: alone, or
+ * each inside its own savepoint of one shared transaction (as the product's
+ * group commit does). Returns elapsed ms.
+ */
+function inTransactions(db: SqliteConnection, count: number, perTransaction: number, unit: (i: number) => void): number {
+  const [begin, commit, savepoint, release] = ['BEGIN IMMEDIATE', 'COMMIT', 'SAVEPOINT command', 'RELEASE command'].map((s) => db.prepare(s));
+  const started = performance.now();
+  for (let from = 0; from < count; from += perTransaction) {
+    begin!.run();
+    for (let i = from; i < Math.min(count, from + perTransaction); i++) {
+      if (perTransaction > 1) savepoint!.run();
+      unit(i);
+      if (perTransaction > 1) release!.run();
+    }
+    commit!.run();
+  }
+  return performance.now() - started;
+}
+
+/**
+ * The second ceiling of RecordDelivery: every statement the product's
+ * command runs for a successful first attempt of a claimed notification,
+ * in its order, by hand (prepared once, no decider, no projector, no
+ * promises): the event, the failure span's no-op update (SPEC §8.5), the
+ * execution's rank and row, the queue row it settles and the claim it
+ * releases. Product ÷ this is what the layers cost; this ÷ the first
+ * ceiling is what the statements themselves cost.
+ */
+export function rawRecordAttemptsSameStatements(db: SqliteConnection, claims: readonly RawClaim[], perTransaction: number, url: string): number {
+  const insertEvent = db.prepare(`${INSERT_EVENT} ON CONFLICT (stream_id, stream_position) DO NOTHING RETURNING global_position`);
+  const spanEnds = db.prepare('UPDATE webhooks SET failing_since = NULL, exhausted_in_span = 0 WHERE worker_id = ? AND failing_since IS NOT NULL');
+  const newest = db.prepare('SELECT seq, created_at, id FROM webhook_executions WHERE worker_id = ? ORDER BY seq DESC LIMIT 1');
+  const insertExecution = db.prepare(
+    `INSERT INTO webhook_executions (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url, delivery_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const finish = db.prepare('DELETE FROM delivery_queue WHERE due_at = ? AND delivery_id = ?');
+  const release = db.prepare('DELETE FROM delivery_claims WHERE delivery_id = ? AND token = ?');
+  return inTransactions(db, claims.length, perTransaction, (i) => {
+    const c = claims[i]!;
+    const now = new Date().toISOString();
+    const executionId = `whe_${c.deliveryId.slice(4)}`;
+    const e = { deliveryId: c.deliveryId, executionId, workerId: c.workerId, url, taskId: c.taskId ?? '' };
+    insertEvent.get(`delivery-${c.deliveryId}`, c.version + 1, 'DeliveryAttempted', JSON.stringify(attemptData(e, now)), JSON.stringify({ claim: c.claimToken }), now);
+    spanEnds.run(c.workerId);
+    const last = newest.get(c.workerId) as { seq: number } | undefined;
+    insertExecution.run(c.workerId, (last?.seq ?? 0) + 1, executionId, now, 12, null, 'success', 200, c.taskId, null, url, c.deliveryId);
+    finish.run(Date.parse(c.dueAt), c.deliveryId);
+    release.run(c.deliveryId, c.claimToken);
+  });
+}
+
+/**
+ * The second ceiling of SetWebhook: every statement the product's command
+ * runs to configure a worker's first webhook, by hand, and the sealing of
+ * fresh secrets it must do (SPEC §7): the worker's row (it must exist and
+ * not be deleted), the webhook stream, the event, the webhook's row, and the
+ * row read back for the answer.
+ */
+export function rawSetWebhooksSameStatements(
+  db: SqliteConnection,
+  workerIds: readonly string[],
+  perTransaction: number,
+  seal: (workerId: string) => { token: string; signingSecret: string },
+  webhook: (i: number) => { url: string; origin: string },
+): number {
+  const worker = db.prepare('SELECT * FROM workers WHERE id = ?');
+  const stream = db.prepare('SELECT global_position, stream_id, stream_position, type, data, metadata, recorded_at FROM events WHERE stream_id = ? ORDER BY stream_position');
+  const insertEvent = db.prepare(`${INSERT_EVENT} ON CONFLICT (stream_id, stream_position) DO NOTHING RETURNING global_position`);
+  const configure = db.prepare(
+    `INSERT INTO webhooks (worker_id, url, origin, token, signing_secret, generation, updated_at, status, held_count, exhausted_in_span)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'active', 0, 0)`,
+  );
+  const readBack = db.prepare('SELECT * FROM webhooks WHERE worker_id = ?');
+  return inTransactions(db, workerIds.length, perTransaction, (i) => {
+    const workerId = workerIds[i]!;
+    const w = webhook(i);
+    const now = new Date().toISOString();
+    worker.get(workerId);
+    stream.all(`webhook-${workerId}`);
+    const secrets = seal(workerId);
+    const data = { workerId, url: w.url, token: secrets.token, signingSecret: secrets.signingSecret, configuredAt: now };
+    const { global_position } = insertEvent.get(`webhook-${workerId}`, 1, 'WebhookConfigured', JSON.stringify(data), '{}', now) as { global_position: number };
+    configure.run(workerId, w.url, w.origin, secrets.token, secrets.signingSecret, global_position, now);
+    readBack.get(workerId);
+  });
+}

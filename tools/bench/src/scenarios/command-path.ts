@@ -4,12 +4,15 @@ import { openApplication, openStorage, type Application, type AttemptOutcomeReco
 import { createIdGenerator } from '@handinger-webhooks/contracts';
 import { EVENT_STORE_MIGRATIONS, EventLog } from '@handinger-webhooks/event-store';
 import { ensureReadModels, type ClaimedAttempt } from '@handinger-webhooks/projections';
+import { sealWebhookSecrets } from '@handinger-webhooks/secrets';
+import { generateWebhookSecrets } from '@handinger-webhooks/commands';
+import type { SqliteConnection, SqliteDatabase } from '@handinger-webhooks/storage-sqlite';
 import { benchPostgres, postgresUnavailable } from '../bench-postgres.js';
 import { rawPgCommands } from '../ceilings/raw-pg.js';
-import { openCeilingDatabase, rawRecordDeliveries, rawSetWebhooks } from '../ceilings/raw-sqlite.js';
+import { openCeilingDatabase, rawRecordAttemptsSameStatements, rawRecordDeliveries, rawSetWebhooks, rawSetWebhooksSameStatements } from '../ceilings/raw-sqlite.js';
 import type { BenchContext } from '../context.js';
 import { makeRow, type ScenarioResult } from '../result.js';
-import { interleave, pick } from '../runner.js';
+import { interleave, pick, rotate } from '../runner.js';
 import { latencySummary, perSecond } from '../stats.js';
 
 const ids = createIdGenerator();
@@ -41,11 +44,19 @@ async function freshDb(ctx: BenchContext, backend: Backend, name: string): Promi
   return { location, drop: () => server.dropDatabase(database) };
 }
 
+/** The timed work on one prepared database: the product's command, or the same statements by hand. */
+interface PreparedWorkload {
+  /** The product's `i`th command. */
+  command(i: number): Promise<unknown>;
+  /** All `count` commands' statements by hand, `perTransaction` to a transaction; returns elapsed ms. */
+  sameStatements(perTransaction: number): number;
+}
+
 /** A command workload: prepared outside the clock, then `count` commands timed by `callers` concurrent callers. */
 interface Workload {
   name: string;
-  /** Builds the product side's state (outside the clock) and returns the timed body. */
-  prepareProduct(app: Application, count: number): Promise<(i: number) => Promise<unknown>>;
+  /** Builds the state the commands work on, through the product (outside the clock). */
+  prepare(app: Application, count: number): Promise<PreparedWorkload>;
   /** The raw ceiling for `count` commands on a fresh database with the product's schema; returns elapsed ms. */
   runCeiling(db: BenchDb, backend: Backend, count: number, callers: number): Promise<number>;
 }
@@ -63,7 +74,7 @@ const rawExecution = (workerId: string) => (i: number) => {
  */
 const recordDelivery: Workload = {
   name: 'RecordDelivery',
-  async prepareProduct(app, count) {
+  async prepare(app, count) {
     const worker = await app.commands.createWorker(OWNER, { title: 'bench' });
     await app.commands.setWebhook(worker.id, RECEIVER_URL);
     for (let from = 0; from < count; from += 500) {
@@ -77,7 +88,7 @@ const recordDelivery: Workload = {
       if (claim.attempts.length === 0) throw new Error(`only ${claims.length} of ${count} deliveries could be claimed`);
       claims.push(...claim.attempts);
     }
-    return (i) => {
+    const command = (i: number) => {
       const send: AttemptOutcomeRecord = {
         claim: claims[i]!,
         executionId: `whe_${ids.ulid()}`,
@@ -91,6 +102,7 @@ const recordDelivery: Workload = {
       };
       return app.commands.recordAttempts([send]);
     };
+    return { command, sameStatements: (perTransaction) => rawRecordAttemptsSameStatements(sqliteWriter(app), claims, perTransaction, RECEIVER_URL) };
   },
   async runCeiling(db, backend, count, callers) {
     const workerId = `t_org_bench_w_${ids.ulid()}`;
@@ -107,13 +119,18 @@ const recordDelivery: Workload = {
 /** SetWebhook on workers created beforehand: first configuration (fresh sealed secrets, a WebhookConfigured event). */
 const setWebhook: Workload = {
   name: 'SetWebhook',
-  async prepareProduct(app, count) {
+  async prepare(app, count) {
     const workerIds: string[] = [];
     for (let from = 0; from < count; from += 500) {
       const chunk = Array.from({ length: Math.min(500, count - from) }, () => app.commands.createWorker(OWNER, { title: 'bench' }));
       workerIds.push(...(await Promise.all(chunk)).map((w) => w.id));
     }
-    return (i) => app.commands.setWebhook(workerIds[i]!, `https://receiver-${i % 10}.example.com/hooks/${i}`);
+    const webhook = (i: number) => ({ url: `https://receiver-${i % 10}.example.com/hooks/${i}`, origin: `https://receiver-${i % 10}.example.com` });
+    const seal = (workerId: string) => sealWebhookSecrets(app.secretBox, workerId, generateWebhookSecrets());
+    return {
+      command: (i) => app.commands.setWebhook(workerIds[i]!, webhook(i).url),
+      sameStatements: (perTransaction) => rawSetWebhooksSameStatements(sqliteWriter(app), workerIds, perTransaction, seal, webhook),
+    };
   },
   async runCeiling(db, backend, count, callers) {
     const row = (i: number) => ({ ...rawExecution(`t_org_bench_w_${ids.ulid()}`)(i), url: `https://receiver-${i % 10}.example.com/hooks/${i}`, origin: `https://receiver-${i % 10}.example.com` });
@@ -132,7 +149,7 @@ async function runProduct(ctx: BenchContext, backend: Backend, workload: Workloa
   const db = await freshDb(ctx, backend, `product-${workload.name}`);
   const app = await openApplication({ db: db.location, secretKey: BENCH_SECRET_KEY });
   try {
-    const command = await workload.prepareProduct(app, count);
+    const { command } = await workload.prepare(app, count);
     const latencies = new Float64Array(count);
     let next = 0;
     const caller = async () => {
@@ -145,6 +162,29 @@ async function runProduct(ctx: BenchContext, backend: Backend, workload: Workloa
     const started = performance.now();
     await Promise.all(Array.from({ length: callers }, caller));
     return { ms: performance.now() - started, latencies };
+  } finally {
+    await app.close();
+    await db.drop();
+  }
+}
+
+/** The writer connection of a SQLite application, for a ceiling that runs statements by hand on the product's own database. */
+function sqliteWriter(app: Application): SqliteConnection {
+  if (app.database.dialect !== 'sqlite') throw new Error('the same-statements ceiling runs on SQLite');
+  return (app.database as SqliteDatabase).writer;
+}
+
+/**
+ * The same-statements ceiling: the product prepares the state (outside the
+ * clock), then every command's statements run by hand on its writer,
+ * one command per transaction, or `perTransaction` per transaction each in a
+ * savepoint (what group commit makes of that many callers).
+ */
+async function runSameStatements(ctx: BenchContext, workload: Workload, count: number, perTransaction: number): Promise<number> {
+  const db = await freshDb(ctx, 'sqlite', `same-${workload.name}`);
+  const app = await openApplication({ db: db.location, secretKey: BENCH_SECRET_KEY });
+  try {
+    return (await workload.prepare(app, count)).sameStatements(perTransaction);
   } finally {
     await app.close();
     await db.drop();
@@ -165,6 +205,28 @@ async function runCeiling(ctx: BenchContext, backend: Backend, workload: Workloa
   } finally {
     await db.drop();
   }
+}
+
+/**
+ * The two rows the same-statements ceiling adds to a case: the product
+ * against it (what the layers cost: decider, log, projector, promises), and
+ * it against the first ceiling (what the statements the command must run
+ * cost beyond one event and one row: no implementation of the command can
+ * do better than that ratio).
+ */
+function sameStatementRows(scenario: string, label: string, runs: Record<string, Record<string, number>[]>) {
+  const rate = (side: string) => pick(runs[side]!, 'perSecond');
+  return [
+    makeRow({ scenario, case: `${label}, vs raw running the product's statements`, unit: 'commands/s', higherIsBetter: true, product: rate('product'), ceiling: rate('same') }),
+    makeRow({
+      scenario,
+      case: `${label}: raw running the product's statements vs raw 1 event + 1 row per transaction`,
+      unit: 'commands/s',
+      higherIsBetter: true,
+      product: rate('same'),
+      ceiling: rate('ceiling'),
+    }),
+  ];
 }
 
 /**
@@ -190,14 +252,17 @@ export async function commandPathScenario(ctx: BenchContext): Promise<ScenarioRe
     await runCeiling(ctx, 'sqlite', workload, 300, 1);
 
     let started = performance.now();
-    const seq = await interleave({
+    const seq = await rotate<Record<string, number>>({
       reps,
       label: `${workload.name} sequential`,
       log: ctx.log,
-      ceiling: async () => ({ perSecond: perSecond(sequentialCommands, await runCeiling(ctx, 'sqlite', workload, sequentialCommands, 1)) }),
-      product: async () => {
-        const { ms, latencies } = await runProduct(ctx, 'sqlite', workload, sequentialCommands, 1);
-        return { perSecond: perSecond(sequentialCommands, ms), p50ms: latencySummary(latencies).p50 };
+      sides: {
+        ceiling: async () => ({ perSecond: perSecond(sequentialCommands, await runCeiling(ctx, 'sqlite', workload, sequentialCommands, 1)) }),
+        same: async () => ({ perSecond: perSecond(sequentialCommands, await runSameStatements(ctx, workload, sequentialCommands, 1)) }),
+        product: async () => {
+          const { ms, latencies } = await runProduct(ctx, 'sqlite', workload, sequentialCommands, 1);
+          return { perSecond: perSecond(sequentialCommands, ms), p50ms: latencySummary(latencies).p50 };
+        },
       },
     });
     sequential.durationMs += performance.now() - started;
@@ -207,23 +272,27 @@ export async function commandPathScenario(ctx: BenchContext): Promise<ScenarioRe
         case: `${workload.name}, 1 caller, 1 command per transaction`,
         unit: 'commands/s',
         higherIsBetter: true,
-        product: pick(seq.product, 'perSecond'),
-        ceiling: pick(seq.ceiling, 'perSecond'),
+        product: pick(seq.product!, 'perSecond'),
+        ceiling: pick(seq.ceiling!, 'perSecond'),
         target: { kind: 'ratio-at-least', value: 0.8 },
       }),
+      ...sameStatementRows(sequential.title, `${workload.name}, 1 caller`, seq),
     );
-    sequential.details[workload.name] = { commandsPerRep: sequentialCommands, productLatencyP50ms: pick(seq.product, 'p50ms') };
+    sequential.details[workload.name] = { commandsPerRep: sequentialCommands, productLatencyP50ms: pick(seq.product!, 'p50ms') };
 
     started = performance.now();
-    const conc = await interleave({
+    const conc = await rotate<Record<string, number>>({
       reps,
       label: `${workload.name} ${concurrentCallers} callers`,
       log: ctx.log,
-      ceiling: async () => ({ perSecond: perSecond(concurrentCommands, await runCeiling(ctx, 'sqlite', workload, concurrentCommands, 1)) }),
-      product: async () => {
-        const { ms, latencies } = await runProduct(ctx, 'sqlite', workload, concurrentCommands, concurrentCallers);
-        const l = latencySummary(latencies);
-        return { perSecond: perSecond(concurrentCommands, ms), p50ms: l.p50, p99ms: l.p99 };
+      sides: {
+        ceiling: async () => ({ perSecond: perSecond(concurrentCommands, await runCeiling(ctx, 'sqlite', workload, concurrentCommands, 1)) }),
+        same: async () => ({ perSecond: perSecond(concurrentCommands, await runSameStatements(ctx, workload, concurrentCommands, concurrentCallers)) }),
+        product: async () => {
+          const { ms, latencies } = await runProduct(ctx, 'sqlite', workload, concurrentCommands, concurrentCallers);
+          const l = latencySummary(latencies);
+          return { perSecond: perSecond(concurrentCommands, ms), p50ms: l.p50, p99ms: l.p99 };
+        },
       },
     });
     concurrent.durationMs += performance.now() - started;
@@ -233,16 +302,17 @@ export async function commandPathScenario(ctx: BenchContext): Promise<ScenarioRe
         case: `${workload.name}, ${concurrentCallers} callers (group commit) vs raw 1 event per transaction`,
         unit: 'commands/s',
         higherIsBetter: true,
-        product: pick(conc.product, 'perSecond'),
-        ceiling: pick(conc.ceiling, 'perSecond'),
+        product: pick(conc.product!, 'perSecond'),
+        ceiling: pick(conc.ceiling!, 'perSecond'),
         target: { kind: 'ratio-at-least', value: 2 },
       }),
+      ...sameStatementRows(concurrent.title, `${workload.name}, ${concurrentCallers} callers (the same statements: ${concurrentCallers} commands per transaction, a savepoint each)`, conc),
     );
     concurrent.details[workload.name] = {
       commandsPerRep: concurrentCommands,
       callers: concurrentCallers,
-      productAckLatencyP50ms: pick(conc.product, 'p50ms'),
-      productAckLatencyP99ms: pick(conc.product, 'p99ms'),
+      productAckLatencyP50ms: pick(conc.product!, 'p50ms'),
+      productAckLatencyP99ms: pick(conc.product!, 'p99ms'),
     };
 
     if (pgSkip) continue;
