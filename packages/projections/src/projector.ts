@@ -10,17 +10,26 @@ import { webhooksProjector } from './read-models/webhooks.js';
 import { workersProjector } from './read-models/workers.js';
 import type { TableSet } from './tables.js';
 
+export interface ProjectorOptions {
+  /**
+   * Nobody else writes these tables while this projector lives (a rebuild's
+   * aside tables, under its lease): a projection may remember what it wrote
+   * instead of reading it back.
+   */
+  exclusive?: boolean;
+}
+
 /**
  * Every read model's projector over one table set, as the single function the
  * event log calls inside each append (inline) and a rebuild calls per batch.
  * Each event goes only to the projections that read its type.
  */
-export function createProjector(tables: TableSet): (tx: TxSql, events: readonly RecordedEvent[]) => Promise<void> {
+export function createProjector(tables: TableSet, options: ProjectorOptions = {}): (tx: TxSql, events: readonly RecordedEvent[]) => Promise<void> {
   const projections: Projection[] = [
     workersProjector(tables),
     webhooksProjector(tables),
     apiKeysProjector(tables),
-    executionsProjector(tables),
+    executionsProjector(tables, { rememberNewest: options.exclusive ?? false }),
     deliveryQueueProjector(tables),
     failedDeliveriesProjector(tables),
     recoveriesProjector(tables),

@@ -81,7 +81,8 @@ export async function rebuildReadModels(db: Database, log: EventLog, options: Re
   });
 
   try {
-    const project = createProjector(ASIDE_TABLES);
+    // The aside tables are this rebuild's alone (its lease): projections may remember what they wrote.
+    const project = createProjector(ASIDE_TABLES, { exclusive: true });
     let cursor: LogCursor = LOG_START;
     let processed = 0;
     const total = async () => Math.max(processed, await log.count());

@@ -31,7 +31,7 @@ export interface ExecutionRow {
  * transactions take a per-worker lock first, so two ranks are never computed
  * from the same state.
  */
-export function executionsProjector(t: TableSet): Projection {
+export function executionsProjector(t: TableSet, options: { rememberNewest: boolean } = { rememberNewest: false }): Projection {
   const newest = `SELECT seq, created_at, id FROM ${t.executions} WHERE worker_id = ? ORDER BY seq DESC LIMIT 1`;
   const predecessor = `SELECT seq FROM ${t.executions}
      WHERE worker_id = ? AND (created_at < ? OR (created_at = ? AND id < ?))
@@ -43,15 +43,23 @@ export function executionsProjector(t: TableSet): Projection {
        (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url, delivery_id)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
+  type Newest = { seq: number; created_at: string; id: string };
+  // Each worker's newest row as this projector last wrote it, when it is the tables' only writer (a rebuild): one read less per attempt.
+  const remembered = options.rememberNewest ? new Map<string, Newest>() : null;
+
   const rankOf = async (tx: TxSql, workerId: string, createdAt: string, id: string): Promise<number> => {
     await lockWorker(tx, workerId);
-    const last = await tx.get<{ seq: number; created_at: string; id: string }>(newest, [workerId]);
-    if (!last) return 1;
-    const isNewest = createdAt > last.created_at || (createdAt === last.created_at && id > last.id);
-    if (isNewest) return last.seq + 1;
+    const last = remembered?.get(workerId) ?? (await tx.get<Newest>(newest, [workerId]));
+    const isNewest = !last || createdAt > last.created_at || (createdAt === last.created_at && id > last.id);
+    if (isNewest) {
+      const seq = (last?.seq ?? 0) + 1;
+      remembered?.set(workerId, { seq, created_at: createdAt, id });
+      return seq;
+    }
     const rank = ((await tx.get<{ seq: number }>(predecessor, [workerId, createdAt, createdAt, id]))?.seq ?? 0) + 1;
     await tx.run(shiftOut, [workerId, rank]);
     await tx.run(shiftIn, [workerId]);
+    remembered?.set(workerId, { ...last, seq: last.seq + 1 }); // the newest row moved up one
     return rank;
   };
 

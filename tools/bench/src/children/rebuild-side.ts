@@ -8,6 +8,11 @@
  *   event, and inserts the same read-model rows (workers, executions with
  *   their per-worker rank) into tables created with the product's DDL, one
  *   transaction per batch. No projector, no per-event dispatch, no swap.
+ * - same: the ceiling, running every statement the product's projections run
+ *   for these events, by hand: per attempt the failure span's update
+ *   (SPEC §8.5), the execution's rank read and row, the queue and held-table
+ *   deletes that settle it, and an exhausted one's failed-deliveries row
+ *   (SPEC §8.6). The product ÷ this is what its layers cost.
  *
  * Reports `{ type: 'result', ms, events, peakRssMb }` over IPC, then exits.
  */
@@ -46,7 +51,31 @@ type AttemptData = {
   url: string;
 };
 
-async function ceiling(dbPath: string): Promise<{ ms: number; events: number }> {
+/** The statements the product's projections add per attempt beyond the execution's row (`same` mode). */
+function productStatements(db: ReturnType<typeof openSqliteDatabase>['writer'], t: TableSet) {
+  const succeeded = db.prepare(`UPDATE ${t.webhooks} SET failing_since = NULL, exhausted_in_span = 0 WHERE worker_id = ? AND failing_since IS NOT NULL`);
+  const failed = db.prepare(
+    `UPDATE ${t.webhooks} SET failing_since = COALESCE(failing_since, ?), exhausted_in_span = CASE WHEN ? = 1 THEN 1 ELSE exhausted_in_span END WHERE worker_id = ?`,
+  );
+  const newest = db.prepare(`SELECT seq, created_at, id FROM ${t.executions} WHERE worker_id = ? ORDER BY seq DESC LIMIT 1`);
+  const finish = db.prepare(`DELETE FROM ${t.deliveryQueue} WHERE due_at = ? AND delivery_id = ?`);
+  const finishHeld = db.prepare(`DELETE FROM ${t.heldDeliveries} WHERE worker_id = ? AND delivery_id = ?`);
+  const failedDelivery = db.prepare(
+    `INSERT INTO ${t.failedDeliveries} (worker_id, first_attempted_at, delivery_id, failed_position) VALUES (?, ?, ?, ?)
+     ON CONFLICT (delivery_id) DO UPDATE SET failed_position = excluded.failed_position`,
+  );
+  /** Runs them for one attempt and returns its rank, read as the product reads it. */
+  return (d: AttemptData & { dueAt: string; result?: string }, globalPosition: number): number => {
+    if (d.requestStatus === 'success') succeeded.run(d.workerId);
+    else failed.run(d.startedAt, d.result === 'exhausted' ? 1 : 0, d.workerId);
+    const seq = ((newest.get(d.workerId) as { seq: number } | undefined)?.seq ?? 0) + 1;
+    if (finish.run(Date.parse(d.dueAt), d.deliveryId).changes === 0) finishHeld.run(d.workerId, d.deliveryId);
+    if (d.result === 'exhausted') failedDelivery.run(d.workerId, d.startedAt, d.deliveryId, globalPosition);
+    return seq;
+  };
+}
+
+async function ceiling(dbPath: string, sameStatements: boolean): Promise<{ ms: number; events: number }> {
   const database = openSqliteDatabase(dbPath);
   const db = database.writer;
   const drop = () => {
@@ -68,6 +97,7 @@ async function ceiling(dbPath: string): Promise<{ ms: number; events: number }> 
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const seqs = new Map<string, number>();
+    const rankAndSettle = sameStatements ? productStatements(db, CEILING_TABLES) : null;
     let position = 0;
     let events = 0;
     const batch = db.transaction(() => {
@@ -75,9 +105,14 @@ async function ceiling(dbPath: string): Promise<{ ms: number; events: number }> 
       for (const [globalPosition, type, json] of rows) {
         position = globalPosition;
         if (type === 'DeliveryAttempted') {
-          const d = JSON.parse(json) as AttemptData;
-          const seq = (seqs.get(d.workerId) ?? 0) + 1;
-          seqs.set(d.workerId, seq);
+          const d = JSON.parse(json) as AttemptData & { dueAt: string; result?: string };
+          let seq: number;
+          if (rankAndSettle) {
+            seq = rankAndSettle(d, globalPosition);
+          } else {
+            seq = (seqs.get(d.workerId) ?? 0) + 1;
+            seqs.set(d.workerId, seq);
+          }
           insertExecution.run(d.workerId, seq, d.executionId, d.startedAt, d.durationMs, d.errorMessage, d.requestStatus, d.responseStatus, d.taskId, d.taskTitle, d.url, d.deliveryId);
         } else if (type === 'WorkerCreated') {
           const d = JSON.parse(json) as WorkerData;
@@ -101,10 +136,10 @@ async function ceiling(dbPath: string): Promise<{ ms: number; events: number }> 
 
 exitWithParent();
 const [mode, dbPath] = process.argv.slice(2);
-if ((mode !== 'product' && mode !== 'ceiling') || !dbPath) {
-  process.stderr.write('usage: rebuild-side.js product|ceiling DB_PATH\n');
+if ((mode !== 'product' && mode !== 'ceiling' && mode !== 'same') || !dbPath) {
+  process.stderr.write('usage: rebuild-side.js product|ceiling|same DB_PATH\n');
   process.exit(2);
 }
-const outcome = mode === 'product' ? await product(dbPath) : await ceiling(dbPath);
+const outcome = mode === 'product' ? await product(dbPath) : await ceiling(dbPath, mode === 'same');
 await send({ type: 'result', ...outcome, peakRssMb: ownPeakRssMb() });
 process.exit(0);
