@@ -10,7 +10,7 @@
  *   transaction per batch. No projector, no per-event dispatch, no swap.
  * - same: the ceiling, running every statement the product's projections run
  *   for these events, by hand: per attempt the failure span's update
- *   (SPEC §8.5), the execution's rank read and row, the queue and held-table
+ *   (SPEC §8.5), the execution's row, the queue and held-table
  *   deletes that settle it, and an exhausted one's failed-deliveries row
  *   (SPEC §8.6). The product ÷ this is what its layers cost.
  *
@@ -57,21 +57,18 @@ function productStatements(db: ReturnType<typeof openSqliteDatabase>['writer'], 
   const failed = db.prepare(
     `UPDATE ${t.webhooks} SET failing_since = COALESCE(failing_since, ?), exhausted_in_span = CASE WHEN ? = 1 THEN 1 ELSE exhausted_in_span END WHERE worker_id = ?`,
   );
-  const newest = db.prepare(`SELECT seq, created_at, id FROM ${t.executions} WHERE worker_id = ? ORDER BY seq DESC LIMIT 1`);
   const finish = db.prepare(`DELETE FROM ${t.deliveryQueue} WHERE due_at = ? AND delivery_id = ?`);
   const finishHeld = db.prepare(`DELETE FROM ${t.heldDeliveries} WHERE worker_id = ? AND delivery_id = ?`);
   const failedDelivery = db.prepare(
     `INSERT INTO ${t.failedDeliveries} (worker_id, first_attempted_at, delivery_id, failed_position) VALUES (?, ?, ?, ?)
      ON CONFLICT (delivery_id) DO UPDATE SET failed_position = excluded.failed_position`,
   );
-  /** Runs them for one attempt and returns its rank, read as the product reads it. */
-  return (d: AttemptData & { dueAt: string; result?: string }, globalPosition: number): number => {
+  /** Runs them for one attempt (its rank is kept in a Map, as the product's rebuild keeps it). */
+  return (d: AttemptData & { dueAt: string; result?: string }, globalPosition: number): void => {
     if (d.requestStatus === 'success') succeeded.run(d.workerId);
     else failed.run(d.startedAt, d.result === 'exhausted' ? 1 : 0, d.workerId);
-    const seq = ((newest.get(d.workerId) as { seq: number } | undefined)?.seq ?? 0) + 1;
     if (finish.run(Date.parse(d.dueAt), d.deliveryId).changes === 0) finishHeld.run(d.workerId, d.deliveryId);
     if (d.result === 'exhausted') failedDelivery.run(d.workerId, d.startedAt, d.deliveryId, globalPosition);
-    return seq;
   };
 }
 
@@ -97,7 +94,7 @@ async function ceiling(dbPath: string, sameStatements: boolean): Promise<{ ms: n
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const seqs = new Map<string, number>();
-    const rankAndSettle = sameStatements ? productStatements(db, CEILING_TABLES) : null;
+    const settle = sameStatements ? productStatements(db, CEILING_TABLES) : null;
     let position = 0;
     let events = 0;
     const batch = db.transaction(() => {
@@ -106,13 +103,9 @@ async function ceiling(dbPath: string, sameStatements: boolean): Promise<{ ms: n
         position = globalPosition;
         if (type === 'DeliveryAttempted') {
           const d = JSON.parse(json) as AttemptData & { dueAt: string; result?: string };
-          let seq: number;
-          if (rankAndSettle) {
-            seq = rankAndSettle(d, globalPosition);
-          } else {
-            seq = (seqs.get(d.workerId) ?? 0) + 1;
-            seqs.set(d.workerId, seq);
-          }
+          settle?.(d, globalPosition);
+          const seq = (seqs.get(d.workerId) ?? 0) + 1;
+          seqs.set(d.workerId, seq);
           insertExecution.run(d.workerId, seq, d.executionId, d.startedAt, d.durationMs, d.errorMessage, d.requestStatus, d.responseStatus, d.taskId, d.taskTitle, d.url, d.deliveryId);
         } else if (type === 'WorkerCreated') {
           const d = JSON.parse(json) as WorkerData;

@@ -87,7 +87,7 @@ export async function rebuildScenario(ctx: BenchContext): Promise<ScenarioResult
   );
   result.details = { events, secondsProduct: pick(runs.product, 'ms').map((ms) => ms / 1000), secondsCeiling: pick(runs.ceiling, 'ms').map((ms) => ms / 1000) };
   result.notes.push(
-    'Each side runs in its own child process (peak RSS = its VmHWM / maxRSS). Ceiling: one prepared SELECT over the log in batches of 10,000, JSON.parse, prepared INSERTs of the same worker and execution rows (rank computed in a Map) into tables made with the product DDL, one transaction per batch; the product also rebuilds the other read models, checks its lease per batch and swaps the tables in at the end. Same-statements side: the ceiling plus, per attempt, every other statement the product\'s projections run for it (failure span update, rank read, queue and held deletes, an exhausted attempt\'s failed-deliveries row).',
+    'Each side runs in its own child process (peak RSS = its VmHWM / maxRSS). Ceiling: one prepared SELECT over the log in batches of 10,000, JSON.parse, prepared INSERTs of the same worker and execution rows (rank computed in a Map) into tables made with the product DDL, one transaction per batch; the product also rebuilds the other read models, checks its lease per batch and swaps the tables in at the end. Same-statements side: the ceiling plus, per attempt, every other statement the product\'s projections run for it (failure span update, queue and held deletes, an exhausted attempt\'s failed-deliveries row).',
   );
   result.durationMs = performance.now() - started;
   return result;
