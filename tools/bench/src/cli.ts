@@ -20,6 +20,7 @@ import { latencyScenario } from './scenarios/latency.js';
 import { claimHintsScenario } from './scenarios/claim-hints.js';
 import { executionPagesScenario } from './scenarios/execution-pages.js';
 import { metricsOverheadScenario } from './scenarios/metrics-overhead.js';
+import { logFileScenario } from './scenarios/log-file.js';
 import { rebuildScenario } from './scenarios/rebuild.js';
 import { startupScenario } from './scenarios/startup.js';
 
@@ -29,12 +30,13 @@ interface ScenarioEntry {
   run: (ctx: BenchContext) => Promise<ScenarioResult | ScenarioResult[]>;
 }
 
-/** In run order. The page, API and rebuild scenarios share one seeded database. */
+/** In run order. The page, API, rebuild and log-file scenarios share one seeded database. */
 export const SCENARIOS: ScenarioEntry[] = [
   { id: 'command-path', title: 'command path (sequential and 64 callers)', run: commandPathScenario },
   { id: 'pages', title: 'execution pages', run: executionPagesScenario },
   { id: 'api', title: 'API over HTTP', run: apiHttpScenario },
   { id: 'rebuild', title: 'rebuild', run: rebuildScenario },
+  { id: 'log-file', title: 'export-log / import-log (SPEC §12)', run: logFileScenario },
   { id: 'delivery', title: 'end-to-end delivery and server memory', run: deliveryScenario },
   { id: 'claim-hints', title: 'claim hints on vs off', run: claimHintsScenario },
   { id: 'latency', title: 'delivery latency at 1,000 completions/s', run: latencyScenario },
