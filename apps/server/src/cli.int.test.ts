@@ -131,7 +131,8 @@ describe('handinger-webhooks serve', () => {
     try {
       const server = await startServerProcess({ args: ['serve', '--port', '0', '--db', db, '--allow-private-network', '--no-delivery'], env: { HANDINGER_BOOTSTRAP_KEY: BOOTSTRAP } });
       servers.push(server);
-      expect(server.logs.find((line) => line.msg === 'listening')).toMatchObject({ delivery: false });
+      // Both long-running processes on the SQLite file checkpoint its WAL from a thread of their own.
+      expect(server.logs.find((line) => line.msg === 'listening')).toMatchObject({ delivery: false, backgroundCheckpoints: true });
       expect(server.logs.some((line) => line.msg === 'delivery started')).toBe(false);
       const worker = (await api(server, BOOTSTRAP, 'POST', '/api/workers', { title: 'api only' })).body;
       expect((await api(server, BOOTSTRAP, 'PUT', `/api/workers/${worker.id}/webhook`, { url: `${receiver.url}/hook` })).status).toBe(200);
@@ -139,6 +140,7 @@ describe('handinger-webhooks serve', () => {
       expect((await api(server, service, 'POST', '/api/task-completions', { taskId: 'task_api_only', workerId: worker.id, status: 'completed' })).status).toBe(202);
       const deliverer = await startServerProcess({ args: ['deliver', '--db', db, '--allow-private-network'], readyMessage: 'delivering' });
       servers.push(deliverer);
+      expect(deliverer.logs.find((line) => line.msg === 'delivering')).toMatchObject({ backgroundCheckpoints: true });
       const [request] = await receiver.waitForRequests(1);
       expect(JSON.parse(request!.body)).toMatchObject({ data: { taskId: 'task_api_only' } });
     } finally {

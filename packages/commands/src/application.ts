@@ -19,6 +19,8 @@ export interface ApplicationOptions {
    * key file `<db>.key` is used (created with a new database). Required on PostgreSQL.
    */
   secretKey?: string | undefined;
+  /** SQLite: WAL checkpoints on a thread of their own (`serve` and `deliver` ask for it). */
+  backgroundCheckpoints?: boolean;
 }
 
 /** One process's handle on the service: the database, its log, read models, claims and commands. */
@@ -45,7 +47,7 @@ export interface Application {
  * into the log.
  */
 export async function openApplication(options: ApplicationOptions): Promise<Application> {
-  const database = await openStorage(options.db);
+  const database = await openStorage(options.db, { backgroundCheckpoints: options.backgroundCheckpoints ?? false });
   const clock = options.clock ?? (() => new Date());
   const log = new EventLog(database, { project: createProjector(LIVE_TABLES), now: clock });
   let secrets: Awaited<ReturnType<typeof prepareSecretsAtRest>>;

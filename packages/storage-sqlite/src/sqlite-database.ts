@@ -1,8 +1,14 @@
 import { Kysely, Migrator, SqliteDialect, type Migration } from 'kysely';
 import type { Database, SchemaMigration, Sql, TxSql } from '@handinger-webhooks/event-store';
+import { BackgroundCheckpoints } from './background-checkpoints.js';
 import { ConnectionSql } from './connection-sql.js';
 import { GroupCommit } from './group-commit.js';
 import { openConnection, type OpenDatabaseOptions, type SqliteConnection } from './open-file.js';
+
+export interface SqliteDatabaseOptions extends OpenDatabaseOptions {
+  /** WAL checkpoints on a thread of their own (long-running processes: `serve`, `deliver`); see `BackgroundCheckpoints`. */
+  backgroundCheckpoints?: boolean;
+}
 
 const isBusy = (error: unknown): boolean =>
   error instanceof Error && 'code' in error && String((error as { code: unknown }).code).startsWith('SQLITE_BUSY');
@@ -23,10 +29,12 @@ export class SqliteDatabase implements Database {
   private readonly reader: SqliteConnection;
   private readonly commit: GroupCommit;
   private readonly listeners = new Map<string, Set<() => void>>();
+  /** The checkpointer thread, when asked for and available. */
+  readonly checkpointer: BackgroundCheckpoints | null;
 
   constructor(
     readonly location: string,
-    options: OpenDatabaseOptions = {},
+    options: SqliteDatabaseOptions = {},
   ) {
     this.writer = openConnection(location, options);
     // An in-memory database is one connection's own: it reads through the writer.
@@ -34,6 +42,7 @@ export class SqliteDatabase implements Database {
     this.writerSql = new ConnectionSql(this.writer);
     this.sql = this.reader === this.writer ? this.writerSql : new ConnectionSql(this.reader);
     this.commit = new GroupCommit(this.writerSql, (signals) => this.raise(signals));
+    this.checkpointer = options.backgroundCheckpoints && location !== ':memory:' && !options.readonly ? BackgroundCheckpoints.start(location, this.writer) : null;
   }
 
   transaction<T>(work: (tx: TxSql) => Promise<T>): Promise<T> {
@@ -98,12 +107,13 @@ export class SqliteDatabase implements Database {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     if (this.reader !== this.writer && this.reader.open) this.reader.close();
     if (this.writer.open) this.writer.close();
   }
 }
 
 /** Opens a SQLite database file (created owner-only with its folder if missing), or `:memory:`. */
-export function openSqliteDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
+export function openSqliteDatabase(path: string, options: SqliteDatabaseOptions = {}): SqliteDatabase {
   return new SqliteDatabase(path, options);
 }

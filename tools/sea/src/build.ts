@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const bundle = join(work, 'handinger-webhooks.cjs');
   const senderThread = join(work, 'sender-thread.cjs');
+  const checkpointThread = join(work, 'checkpoint-thread.cjs');
   const bundleOptions: BuildOptions = {
     bundle: true,
     platform: 'node',
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   await build({ ...bundleOptions, entryPoints: [join(root, 'apps/server/src/sea/main.ts')], outfile: bundle });
   // A worker thread cannot load a module from inside the executable: it runs this bundle's source (eval).
   await build({ ...bundleOptions, entryPoints: [join(root, 'apps/delivery/src/sender-thread.ts')], outfile: senderThread });
+  await build({ ...bundleOptions, entryPoints: [join(root, 'packages/storage-sqlite/src/checkpoint-thread.ts')], outfile: checkpointThread });
 
   // The web console, as `npm run build` made it (apps/console): one JSON document of its files.
   const consoleAssets = join(root, 'apps/console/dist/console-assets.json');
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
         output: blob,
         disableExperimentalSEAWarning: true,
         useCodeCache: true,
-        assets: { 'better_sqlite3.node': addon, 'sender-thread.cjs': senderThread, 'console-assets.json': consoleAssets },
+        assets: { 'better_sqlite3.node': addon, 'sender-thread.cjs': senderThread, 'checkpoint-thread.cjs': checkpointThread, 'console-assets.json': consoleAssets },
       },
       null,
       2,

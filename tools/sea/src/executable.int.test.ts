@@ -95,6 +95,8 @@ describe('the single executable', () => {
       const [request] = await receiver.waitForRequests(1);
       // Sent from the sender's own thread, started from the source the executable carries.
       expect(server.logs.find((line) => line.msg === 'delivery started')).toMatchObject({ senderThread: true });
+      // WAL checkpoints on their own thread too, from the bundled source and the extracted addon.
+      expect(server.logs.find((line) => line.msg === 'listening')).toMatchObject({ backgroundCheckpoints: true });
       expect(request!.headers['x-handinger-token']).toBe(webhook.body.token);
       const payload = new Webhook(webhook.body.signingSecret).verify(request!.body, request!.headers as Record<string, string>);
       expect(payload).toMatchObject({ type: 'task.completed', data: { taskId: 'task_sea', workerId: worker.body.id, output: { ok: true } } });

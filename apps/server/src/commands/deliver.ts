@@ -7,6 +7,7 @@ import { createLogger } from '../logger.js';
 import { createObservability, operatorOnlyLabel } from '../observability.js';
 import { sendNotFound } from '../not-found.js';
 import { onShutdownSignal } from '../signals.js';
+import { runsBackgroundCheckpoints } from '../storage-facts.js';
 import { VERSION } from '../version.js';
 
 /** How long scrapes in flight get on shutdown. */
@@ -19,7 +20,7 @@ const METRICS_GRACE_MS = 2_000;
  */
 export async function deliver(config: ServiceConfig): Promise<void> {
   const logger = createLogger(config.logLevel, 'delivery');
-  const app = await openApplication({ db: config.db, secretKey: config.secretKey });
+  const app = await openApplication({ db: config.db, secretKey: config.secretKey, backgroundCheckpoints: true });
   const observability = createObservability(app, config, { health: true });
   let operator: HttpServer | null = null;
   let url: string | undefined;
@@ -39,7 +40,14 @@ export async function deliver(config: ServiceConfig): Promise<void> {
   const delivery = startDelivery(app, deliveryOptions(config, VERSION, logger, observability.observer));
   observability.setDelivery(delivery);
   logger.info(
-    { db: app.database.location, secretKeySource: app.secretKeySource, allowPrivateNetwork: config.allowPrivateNetwork, version: VERSION, ...(url ? { url, port } : {}) },
+    {
+      db: app.database.location,
+      secretKeySource: app.secretKeySource,
+      allowPrivateNetwork: config.allowPrivateNetwork,
+      backgroundCheckpoints: runsBackgroundCheckpoints(app.database),
+      version: VERSION,
+      ...(url ? { url, port } : {}),
+    },
     'delivering',
   );
   onShutdownSignal(async (signal) => {

@@ -9,6 +9,7 @@ import { createHttpServer } from '../http-server.js';
 import { createLogger } from '../logger.js';
 import { createObservability } from '../observability.js';
 import { onShutdownSignal } from '../signals.js';
+import { runsBackgroundCheckpoints } from '../storage-facts.js';
 import { VERSION } from '../version.js';
 
 /** How long in-flight HTTP requests get to finish on shutdown before their connections are cut. */
@@ -17,7 +18,7 @@ const HTTP_GRACE_MS = 10_000;
 /** `handinger-webhooks serve`: the API, and (unless `--no-delivery`) a delivery loop, in one process. */
 export async function serve(config: ServiceConfig): Promise<void> {
   const logger = createLogger(config.logLevel, 'server');
-  const app = await openApplication({ db: config.db, secretKey: config.secretKey });
+  const app = await openApplication({ db: config.db, secretKey: config.secretKey, backgroundCheckpoints: true });
   const observability = createObservability(app, config, { health: false });
   // Test sends (SPEC §8.2) go out from the API node itself, through the same stages and caps as deliveries.
   const webhookTester = new WebhookTester(app, deliveryOptions(config, VERSION, logger, observability.observer));
@@ -43,7 +44,16 @@ export async function serve(config: ServiceConfig): Promise<void> {
   const delivery = config.delivery ? startDelivery(app, deliveryOptions(config, VERSION, logger, observability.observer)) : null;
   observability.setDelivery(delivery);
   logger.info(
-    { url: baseUrl, port: address.port, db: app.database.location, secretKeySource: app.secretKeySource, allowPrivateNetwork: config.allowPrivateNetwork, delivery: config.delivery, version: VERSION },
+    {
+      url: baseUrl,
+      port: address.port,
+      db: app.database.location,
+      secretKeySource: app.secretKeySource,
+      allowPrivateNetwork: config.allowPrivateNetwork,
+      delivery: config.delivery,
+      backgroundCheckpoints: runsBackgroundCheckpoints(app.database),
+      version: VERSION,
+    },
     'listening',
   );
 

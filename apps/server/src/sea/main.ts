@@ -3,20 +3,23 @@
  * can `require` built-in modules only, so the better-sqlite3 addon travels as
  * an asset: it is extracted (verified) to the cache, loaded with
  * `process.dlopen`, and handed to every database opened afterwards. The
- * delivery sender's thread travels as an asset too (its bundled source), and
- * so does the web console (its files in one JSON document).
+ * delivery sender's thread and the WAL checkpointer's thread travel as
+ * assets too (their bundled sources; the checkpointer loads the extracted
+ * addon file itself), and so does the web console (its files in one JSON
+ * document).
  */
 import { getAsset } from 'node:sea';
 import { setSenderThreadEntry } from '@handinger-webhooks/delivery';
-import { setDefaultNativeBinding } from '@handinger-webhooks/storage-sqlite';
+import { setCheckpointThreadEntry, setDefaultNativeBinding } from '@handinger-webhooks/storage-sqlite';
 import { main } from '../cli.js';
 import { setEmbeddedConsoleAssets } from '../console-assets.js';
 import { VERSION } from '../version.js';
 import { loadAddon, materializeAddon } from './native-addon.js';
 
 try {
-  const addon = new Uint8Array(getAsset('better_sqlite3.node'));
-  setDefaultNativeBinding(loadAddon(materializeAddon(addon, VERSION)));
+  const addonPath = materializeAddon(new Uint8Array(getAsset('better_sqlite3.node')), VERSION);
+  setDefaultNativeBinding(loadAddon(addonPath));
+  setCheckpointThreadEntry({ source: getAsset('checkpoint-thread.cjs', 'utf8'), addonPath });
 } catch (error) {
   process.stderr.write(`handinger-webhooks: cannot load the embedded SQLite addon: ${(error as Error).message}\n`);
   process.exit(1);

@@ -147,7 +147,7 @@ const setWebhook: Workload = {
 /** Times `count` commands issued by `callers` concurrent callers (each awaits its previous command). */
 async function runProduct(ctx: BenchContext, backend: Backend, workload: Workload, count: number, callers: number): Promise<{ ms: number; latencies: Float64Array }> {
   const db = await freshDb(ctx, backend, `product-${workload.name}`);
-  const app = await openApplication({ db: db.location, secretKey: BENCH_SECRET_KEY });
+  const app = await openApplication({ db: db.location, secretKey: BENCH_SECRET_KEY, backgroundCheckpoints: true });
   try {
     const { command } = await workload.prepare(app, count);
     const latencies = new Float64Array(count);
@@ -182,7 +182,7 @@ function sqliteWriter(app: Application): SqliteConnection {
  */
 async function runSameStatements(ctx: BenchContext, workload: Workload, count: number, perTransaction: number): Promise<number> {
   const db = await freshDb(ctx, 'sqlite', `same-${workload.name}`);
-  const app = await openApplication({ db: db.location, secretKey: BENCH_SECRET_KEY });
+  const app = await openApplication({ db: db.location, secretKey: BENCH_SECRET_KEY, backgroundCheckpoints: true });
   try {
     return (await workload.prepare(app, count)).sameStatements(perTransaction);
   } finally {
@@ -343,7 +343,7 @@ export async function commandPathScenario(ctx: BenchContext): Promise<ScenarioRe
     postgres.durationMs += performance.now() - started;
   }
   sequential.notes.push(
-    'Product: openApplication() commands, each awaited before the next (group commit then holds one command per transaction). Ceiling: raw prepared BEGIN IMMEDIATE / INSERT event / INSERT OR REPLACE read-model row / COMMIT on the same schema and pragmas (the product driver\'s writer connection). Fresh database files per repetition and side.',
+    'Product: openApplication() commands as serve and deliver open it (WAL checkpoints on their own thread), each awaited before the next (group commit then holds one command per transaction). Ceiling: raw prepared BEGIN IMMEDIATE / INSERT event / INSERT OR REPLACE read-model row / COMMIT on the same schema and pragmas (the product driver\'s writer connection, SQLite\'s in-line checkpoints). Same statements: every statement of the product\'s command by hand, on a database opened as the product\'s. Fresh database files per repetition and side.',
   );
   concurrent.notes.push('Each caller awaits its own command before issuing the next; every caller is acknowledged only after the shared COMMIT.');
   postgres.notes.push(
