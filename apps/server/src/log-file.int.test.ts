@@ -55,6 +55,19 @@ async function everyResponse(server: ServerProcess, workers: string[]): Promise<
   return out;
 }
 
+/** A SQLite installation with one worker and its webhook, stopped, and its log exported to a file. */
+async function smallExportedLog(): Promise<{ source: TestDatabase; file: string }> {
+  const source = await database('sqlite');
+  const server = await serve(source);
+  const worker = JSON.parse((await text(server, USER_KEY, 'POST', '/api/workers', { title: 'w' })).text);
+  await text(server, USER_KEY, 'PUT', `/api/workers/${worker.id}/webhook`, { url: 'https://example.com/h' });
+  await server.stop();
+  servers.length = 0;
+  const file = `${source.dir!.path}/log.ndjson`;
+  expect((await runCli(['export-log', '--out', file], { env: source.env })).status).toBe(0);
+  return { source, file };
+}
+
 describe('export-log and import-log', () => {
   it('move an installation from SQLite to PostgreSQL and back with every API response identical', async () => {
     const source = await database('sqlite');
@@ -121,14 +134,7 @@ describe('export-log and import-log', () => {
   }, MULTI_PROCESS_TIMEOUT_MS);
 
   it('exports to stdout and imports from stdin, on both backends, the same log as through files', async () => {
-    const source = await database('sqlite');
-    const server = await serve(source);
-    const worker = JSON.parse((await text(server, USER_KEY, 'POST', '/api/workers', { title: 'w' })).text);
-    await text(server, USER_KEY, 'PUT', `/api/workers/${worker.id}/webhook`, { url: 'https://example.com/h' });
-    await server.stop();
-    servers.length = 0;
-    const file = `${source.dir!.path}/log.ndjson`;
-    expect((await runCli(['export-log', '--out', file], { env: source.env })).status).toBe(0);
+    const { source, file } = await smallExportedLog();
     const toStdout = await runCli(['export-log'], { env: source.env });
     expect(toStdout.status).toBe(0);
     expect(toStdout.stdout).toBe(readFileSync(file, 'utf8'));
@@ -155,14 +161,7 @@ describe('export-log and import-log', () => {
   }, MULTI_PROCESS_TIMEOUT_MS);
 
   it('refuses a malformed line, a wrong key and a non-empty database, changing nothing', async () => {
-    const source = await database('sqlite');
-    const server = await serve(source);
-    const worker = JSON.parse((await text(server, USER_KEY, 'POST', '/api/workers', { title: 'w' })).text);
-    await text(server, USER_KEY, 'PUT', `/api/workers/${worker.id}/webhook`, { url: 'https://example.com/h' });
-    await server.stop();
-    servers.length = 0;
-    const file = `${source.dir!.path}/log.ndjson`;
-    expect((await runCli(['export-log', '--out', file], { env: source.env })).status).toBe(0);
+    const { source, file } = await smallExportedLog();
     const good = readFileSync(file, 'utf8');
     const keyFile = `${source.db}.key`;
 
