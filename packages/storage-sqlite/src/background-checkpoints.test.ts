@@ -48,7 +48,6 @@ describe('WAL checkpoints on a thread of their own', () => {
     expect(walPages(path)).toBeLessThan(BACKSTOP_CHECKPOINT_PAGES); // the writer has not checkpointed itself
 
     await waitFor(() => rowsInDatabaseFile(path) === 300, { message: 'the checkpointer thread never copied the commits into the database file' });
-    expect(db.checkpointer!.checkpoints).toBeGreaterThan(0);
 
     await db.close();
     db = undefined;

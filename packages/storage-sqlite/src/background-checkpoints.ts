@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { CheckpointReport, CheckpointThreadData } from './checkpoint-thread.js';
+import type { CheckpointThreadData } from './checkpoint-thread.js';
 import type { SqliteConnection } from './open-file.js';
 
 /** Where the checkpointer thread's code is: a module file, or (single executable) its bundled source and the extracted addon. */
@@ -45,16 +45,12 @@ const INTERVAL_MS = 10;
 export class BackgroundCheckpoints {
   private stopped = false;
   private readonly exited: Promise<void>;
-  private reports = 0;
 
   private constructor(
     private readonly worker: Worker,
-    private readonly writer: SqliteConnection,
+    writer: SqliteConnection,
   ) {
     writer.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
-    worker.on('message', (message: CheckpointReport) => {
-      if (message?.type === 'checkpoint') this.reports++;
-    });
     // An error ends the thread too; 'exit' follows it.
     worker.on('error', () => {});
     this.exited = new Promise((resolve) => {
@@ -75,11 +71,6 @@ export class BackgroundCheckpoints {
     const init = { workerData, execArgv: [] };
     const worker = 'file' in entry ? new Worker(entry.file, init) : new Worker(entry.source, { ...init, eval: true });
     return new BackgroundCheckpoints(worker, writer);
-  }
-
-  /** How many checkpoints the thread has reported (each one that found frames in the WAL). */
-  get checkpoints(): number {
-    return this.reports;
   }
 
   /** Ends the thread (its connection closed) and waits for it. */

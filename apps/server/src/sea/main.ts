@@ -10,11 +10,11 @@
  */
 import { getAsset } from 'node:sea';
 import { setSenderThreadEntry } from '@handinger-webhooks/delivery';
-import { setCheckpointThreadEntry, setDefaultNativeBinding } from '@handinger-webhooks/storage-sqlite';
+import { loadAddon, setCheckpointThreadEntry, setDefaultNativeBinding } from '@handinger-webhooks/storage-sqlite';
 import { main } from '../cli.js';
 import { setEmbeddedConsoleAssets } from '../console-assets.js';
 import { VERSION } from '../version.js';
-import { loadAddon, materializeAddon } from './native-addon.js';
+import { materializeAddon } from './native-addon.js';
 
 try {
   const addonPath = materializeAddon(new Uint8Array(getAsset('better_sqlite3.node')), VERSION);

@@ -51,10 +51,3 @@ export function materializeAddon(bytes: Uint8Array, version: string, root = cach
   }
   return path;
 }
-
-/** Loads a native addon from a file, as `require` would, and returns its exports. */
-export function loadAddon(path: string): object {
-  const module = { exports: {} as object };
-  process.dlopen(module, path);
-  return module.exports;
-}
