@@ -47,7 +47,7 @@ export interface Application {
  * into the log.
  */
 export async function openApplication(options: ApplicationOptions): Promise<Application> {
-  const database = await openStorage(options.db, { backgroundCheckpoints: options.backgroundCheckpoints ?? false });
+  const database = await openStorage(options.db, { backgroundCheckpoints: options.backgroundCheckpoints });
   const clock = options.clock ?? (() => new Date());
   const log = new EventLog(database, { project: createProjector(LIVE_TABLES), now: clock });
   let secrets: Awaited<ReturnType<typeof prepareSecretsAtRest>>;

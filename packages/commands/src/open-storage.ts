@@ -19,5 +19,5 @@ export async function openStorage(location: string, options: StorageOptions = {}
     const { openPostgresDatabase } = await import('@handinger-webhooks/storage-postgres');
     return openPostgresDatabase(location);
   }
-  return openSqliteDatabase(location, { backgroundCheckpoints: options.backgroundCheckpoints ?? false });
+  return openSqliteDatabase(location, { backgroundCheckpoints: options.backgroundCheckpoints });
 }
