@@ -45,14 +45,14 @@ export const pick = <M extends Record<string, number>>(runs: M[], key: keyof M):
  * runs first (a warm machine) or last. Returns each side's figures in
  * repetition order, so side A's rep i pairs with side B's rep i.
  */
-export async function rotate<M extends Record<string, number>>(options: {
+export async function rotate<M extends Record<string, number>, S extends string = string>(options: {
   reps: number;
-  sides: Record<string, (rep: number) => Promise<M>>;
+  sides: Record<S, (rep: number) => Promise<M>>;
   log?: (message: string) => void;
   label?: string;
-}): Promise<Record<string, M[]>> {
-  const names = Object.keys(options.sides);
-  const figures: Record<string, M[]> = Object.fromEntries(names.map((name) => [name, []]));
+}): Promise<Record<S, M[]>> {
+  const names = Object.keys(options.sides) as S[];
+  const figures = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<S, M[]>;
   for (let rep = 0; rep < options.reps; rep++) {
     for (let k = 0; k < names.length; k++) {
       const name = names[(rep + k) % names.length]!;

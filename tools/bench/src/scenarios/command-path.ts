@@ -207,6 +207,9 @@ async function runCeiling(ctx: BenchContext, backend: Backend, workload: Workloa
   }
 }
 
+/** The sides of a SQLite command-path case: the one-event ceiling, the same statements by hand, the product. */
+type SameStatementSide = 'ceiling' | 'same' | 'product';
+
 /**
  * The two rows the same-statements ceiling adds to a case: the product
  * against it (what the layers cost: decider, log, projector, promises), and
@@ -214,8 +217,8 @@ async function runCeiling(ctx: BenchContext, backend: Backend, workload: Workloa
  * cost beyond one event and one row: no implementation of the command can
  * do better than that ratio).
  */
-function sameStatementRows(scenario: string, label: string, runs: Record<string, Record<string, number>[]>) {
-  const rate = (side: string) => pick(runs[side]!, 'perSecond');
+function sameStatementRows(scenario: string, label: string, runs: Record<SameStatementSide, Record<string, number>[]>) {
+  const rate = (side: SameStatementSide) => pick(runs[side], 'perSecond');
   return [
     makeRow({ scenario, case: `${label}, vs raw running the product's statements`, unit: 'commands/s', higherIsBetter: true, product: rate('product'), ceiling: rate('same') }),
     makeRow({
@@ -252,7 +255,7 @@ export async function commandPathScenario(ctx: BenchContext): Promise<ScenarioRe
     await runCeiling(ctx, 'sqlite', workload, 300, 1);
 
     let started = performance.now();
-    const seq = await rotate<Record<string, number>>({
+    const seq = await rotate<Record<string, number>, SameStatementSide>({
       reps,
       label: `${workload.name} sequential`,
       log: ctx.log,
@@ -272,16 +275,16 @@ export async function commandPathScenario(ctx: BenchContext): Promise<ScenarioRe
         case: `${workload.name}, 1 caller, 1 command per transaction`,
         unit: 'commands/s',
         higherIsBetter: true,
-        product: pick(seq.product!, 'perSecond'),
-        ceiling: pick(seq.ceiling!, 'perSecond'),
+        product: pick(seq.product, 'perSecond'),
+        ceiling: pick(seq.ceiling, 'perSecond'),
         target: { kind: 'ratio-at-least', value: 0.8 },
       }),
       ...sameStatementRows(sequential.title, `${workload.name}, 1 caller`, seq),
     );
-    sequential.details[workload.name] = { commandsPerRep: sequentialCommands, productLatencyP50ms: pick(seq.product!, 'p50ms') };
+    sequential.details[workload.name] = { commandsPerRep: sequentialCommands, productLatencyP50ms: pick(seq.product, 'p50ms') };
 
     started = performance.now();
-    const conc = await rotate<Record<string, number>>({
+    const conc = await rotate<Record<string, number>, SameStatementSide>({
       reps,
       label: `${workload.name} ${concurrentCallers} callers`,
       log: ctx.log,
@@ -302,8 +305,8 @@ export async function commandPathScenario(ctx: BenchContext): Promise<ScenarioRe
         case: `${workload.name}, ${concurrentCallers} callers (group commit) vs raw 1 event per transaction`,
         unit: 'commands/s',
         higherIsBetter: true,
-        product: pick(conc.product!, 'perSecond'),
-        ceiling: pick(conc.ceiling!, 'perSecond'),
+        product: pick(conc.product, 'perSecond'),
+        ceiling: pick(conc.ceiling, 'perSecond'),
         target: { kind: 'ratio-at-least', value: 2 },
       }),
       ...sameStatementRows(concurrent.title, `${workload.name}, ${concurrentCallers} callers (the same statements: ${concurrentCallers} commands per transaction, a savepoint each)`, conc),
@@ -311,8 +314,8 @@ export async function commandPathScenario(ctx: BenchContext): Promise<ScenarioRe
     concurrent.details[workload.name] = {
       commandsPerRep: concurrentCommands,
       callers: concurrentCallers,
-      productAckLatencyP50ms: pick(conc.product!, 'p50ms'),
-      productAckLatencyP99ms: pick(conc.product!, 'p99ms'),
+      productAckLatencyP50ms: pick(conc.product, 'p50ms'),
+      productAckLatencyP99ms: pick(conc.product, 'p99ms'),
     };
 
     if (pgSkip) continue;

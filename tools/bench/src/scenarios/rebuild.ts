@@ -45,7 +45,7 @@ export async function rebuildScenario(ctx: BenchContext): Promise<ScenarioResult
       same: () => runSide(ctx, 'same', dataset.dbPath),
       product: () => runSide(ctx, 'product', dataset.dbPath),
     },
-  }) as Record<'ceiling' | 'same' | 'product', Awaited<ReturnType<typeof runSide>>[]>;
+  });
   const events = runs.product[0]?.events ?? dataset.events;
   const result: ScenarioResult = { id: 'rebuild', title: 'rebuild', rows: [], details: {}, notes: [], durationMs: 0 };
   result.rows.push(
