@@ -1,14 +1,16 @@
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTempDir, runCli, startReceiver, startServerProcess, type ServerProcess } from '@handinger-webhooks/testing';
+import { TEST_BACKENDS, createTempDir, createTestDatabase, runCli, startReceiver, startServerProcess, type ServerProcess, type TestDatabase } from '@handinger-webhooks/testing';
 import { VERSION } from './version.js';
 
 const dirs: ReturnType<typeof createTempDir>[] = [];
 const servers: ServerProcess[] = [];
+const databases: TestDatabase[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop('SIGKILL')));
   dirs.splice(0).forEach((d) => d.remove());
+  for (const d of databases.splice(0)) await d.drop();
 });
 
 function tempDb(): string {
@@ -123,6 +125,28 @@ describe('handinger-webhooks serve', () => {
     const keyId = (await runCli(['keys', 'list', '--db', db])).stdout.split('\t')[0]!;
     expect((await runCli(['keys', 'revoke', keyId, '--db', db])).status).toBe(0);
     expect((await api(server, BOOTSTRAP, 'POST', '/api/workers', {})).status).toBe(401);
+  });
+
+  // SPEC §11: every CLI command works against PostgreSQL, the URL given as --db.
+  it.each(TEST_BACKENDS)('keys create, list and revoke take --db on %s; a revoked key fails on the next request', async (backend) => {
+    const database = await createTestDatabase(backend);
+    databases.push(database);
+    const secretEnv: Record<string, string> = database.secretKey ? { HANDINGER_SECRET_KEY: database.secretKey } : {};
+    const server = await startServerProcess({ args: ['serve', '--port', '0', '--db', database.db], env: { ...secretEnv, HANDINGER_BOOTSTRAP_KEY: BOOTSTRAP } });
+    servers.push(server);
+    const created = await runCli(['keys', 'create', '--service', '--name', 'runner', '--db', database.db], { env: secretEnv });
+    expect(created.status).toBe(0);
+    const serviceKey = created.stdout.trim();
+    expect(serviceKey).toMatch(/^hwk_/);
+    const listed = await runCli(['keys', 'list', '--db', database.db], { env: secretEnv });
+    expect(listed.status).toBe(0);
+    const runner = listed.stdout.split('\n').find((line) => line.includes('runner'))!;
+    expect(runner).toBeDefined();
+    const worker = (await api(server, BOOTSTRAP, 'POST', '/api/workers', { title: 'w' })).body;
+    const complete = () => api(server, serviceKey, 'POST', '/api/task-completions', { taskId: `task_${Date.now()}`, workerId: worker.id, status: 'completed' });
+    expect((await complete()).status).toBe(202);
+    expect((await runCli(['keys', 'revoke', runner.split('\t')[0]!, '--db', database.db], { env: secretEnv })).status).toBe(0);
+    expect((await complete()).status).toBe(401);
   });
 
   it('serve --no-delivery runs the API alone; a deliver process on the same database sends', async () => {
