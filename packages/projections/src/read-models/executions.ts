@@ -32,6 +32,7 @@ export interface ExecutionRow {
  * from the same state.
  */
 export function executionsProjector(t: TableSet, options: { rememberNewest: boolean } = { rememberNewest: false }): Projection {
+  const columns = '(worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url, delivery_id)';
   const newest = `SELECT seq, created_at, id FROM ${t.executions} WHERE worker_id = ? ORDER BY seq DESC LIMIT 1`;
   const predecessor = `SELECT seq FROM ${t.executions}
      WHERE worker_id = ? AND (created_at < ? OR (created_at = ? AND id < ?))
@@ -39,28 +40,37 @@ export function executionsProjector(t: TableSet, options: { rememberNewest: bool
   // Two steps through negative values: uniqueness is checked row by row, so a plain seq + 1 could collide mid-update.
   const shiftOut = `UPDATE ${t.executions} SET seq = -(seq + 1) WHERE worker_id = ? AND seq >= ?`;
   const shiftIn = `UPDATE ${t.executions} SET seq = -seq WHERE worker_id = ? AND seq < 0`;
-  const insert = `INSERT INTO ${t.executions}
-       (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url, delivery_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  const insert = `INSERT INTO ${t.executions} ${columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  // The usual case in one statement: ranked after the worker's newest row when it is newer than that row, else no row.
+  // (Casts: PostgreSQL types parameters of a SELECT list by them, not by the target columns.)
+  const insertIfNewest = `INSERT INTO ${t.executions} ${columns}
+     SELECT CAST(? AS text), COALESCE(MAX(n.seq), 0) + 1, CAST(? AS text), CAST(? AS text), CAST(? AS integer), CAST(? AS text), CAST(? AS text),
+            CAST(? AS integer), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text)
+     FROM (SELECT seq, created_at, id FROM ${t.executions} WHERE worker_id = ? ORDER BY seq DESC LIMIT 1) AS n
+     HAVING COUNT(*) = 0 OR MAX(n.created_at) < ? OR (MAX(n.created_at) = ? AND MAX(n.id) < ?)`;
 
   type Newest = { seq: number; created_at: string; id: string };
-  // Each worker's newest row as this projector last wrote it, when it is the tables' only writer (a rebuild): one read less per attempt.
+  // Each worker's newest row as this projector last wrote it, when it is the tables' only writer (a rebuild): no read per attempt.
   const remembered = options.rememberNewest ? new Map<string, Newest>() : null;
 
-  const rankOf = async (tx: TxSql, workerId: string, createdAt: string, id: string): Promise<number> => {
-    await lockWorker(tx, workerId);
-    const last = remembered?.get(workerId) ?? (await tx.get<Newest>(newest, [workerId]));
-    const isNewest = !last || createdAt > last.created_at || (createdAt === last.created_at && id > last.id);
-    if (isNewest) {
-      const seq = (last?.seq ?? 0) + 1;
-      remembered?.set(workerId, { seq, created_at: createdAt, id });
-      return seq;
-    }
+  /** The rank of an execution older than the worker's newest: the newer rows move up one to make room. */
+  const rankAmongOlder = async (tx: TxSql, workerId: string, createdAt: string, id: string): Promise<number> => {
     const rank = ((await tx.get<{ seq: number }>(predecessor, [workerId, createdAt, createdAt, id]))?.seq ?? 0) + 1;
     await tx.run(shiftOut, [workerId, rank]);
     await tx.run(shiftIn, [workerId]);
-    remembered?.set(workerId, { ...last, seq: last.seq + 1 }); // the newest row moved up one
     return rank;
+  };
+
+  /** Ranks from the row this projector remembers (it is the only writer). */
+  const rankRemembered = async (tx: TxSql, memory: Map<string, Newest>, workerId: string, createdAt: string, id: string): Promise<number> => {
+    const last = memory.get(workerId) ?? (await tx.get<Newest>(newest, [workerId]));
+    if (!last || createdAt > last.created_at || (createdAt === last.created_at && id > last.id)) {
+      const seq = (last?.seq ?? 0) + 1;
+      memory.set(workerId, { seq, created_at: createdAt, id });
+      return seq;
+    }
+    memory.set(workerId, { ...last, seq: last.seq + 1 }); // the newest row moves up one
+    return rankAmongOlder(tx, workerId, createdAt, id);
   };
 
   return {
@@ -68,8 +78,14 @@ export function executionsProjector(t: TableSet, options: { rememberNewest: bool
     async project(tx: TxSql, event: RecordedEvent<DomainEvent>): Promise<void> {
       if (event.type !== 'DeliveryAttempted') return; // narrows the type; routing already guarantees it
       const d = event.data;
-      const seq = await rankOf(tx, d.workerId, d.startedAt, d.executionId);
-      await tx.run(insert, [d.workerId, seq, d.executionId, d.startedAt, d.durationMs, d.errorMessage, d.requestStatus, d.responseStatus, d.taskId, d.taskTitle, d.url, d.deliveryId]);
+      const row = [d.executionId, d.startedAt, d.durationMs, d.errorMessage, d.requestStatus, d.responseStatus, d.taskId, d.taskTitle, d.url, d.deliveryId];
+      await lockWorker(tx, d.workerId);
+      if (remembered) {
+        await tx.run(insert, [d.workerId, await rankRemembered(tx, remembered, d.workerId, d.startedAt, d.executionId), ...row]);
+        return;
+      }
+      if ((await tx.run(insertIfNewest, [d.workerId, ...row, d.workerId, d.startedAt, d.startedAt, d.executionId])) === 1) return;
+      await tx.run(insert, [d.workerId, await rankAmongOlder(tx, d.workerId, d.startedAt, d.executionId), ...row]);
     },
   };
 }
