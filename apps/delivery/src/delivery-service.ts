@@ -217,11 +217,13 @@ class DeliveryLoop implements DeliveryService {
     this.claimWanted = false;
     let claim: Claim | null = null;
     let decisions: RecordedAttempt[] = [];
+    let dropped = 0;
     try {
       if (toRecord.length > 0 && this.internals.beforeRecording) await this.internals.beforeRecording();
       if (toRecord.length > 0 || want > 0) {
         this.counters.cycles++;
-        ({ decisions, claim } = await this.app.database.transaction(async (tx) => {
+        // Counted only after the commit: the work may run more than once (Database.transaction).
+        ({ decisions, claim, dropped } = await this.app.database.transaction(async (tx) => {
         const recorded = await this.app.commands.recordAttemptsIn(tx, toRecord.map((e) => this.recordOf(e)), { disableAfterMs: this.options.disableAfterMs });
         const claimed =
           want > 0
@@ -236,9 +238,10 @@ class DeliveryLoop implements DeliveryService {
                 skipOriginWalk: this.hints.skipOriginWalk,
               })
             : null;
-          if (claimed !== null && claimed.orphans.length > 0) this.counters.dropped += await this.app.commands.dropDeliveriesIn(tx, claimed.orphans);
-          return { decisions: recorded, claim: claimed };
+          const droppedHere = claimed !== null && claimed.orphans.length > 0 ? await this.app.commands.dropDeliveriesIn(tx, claimed.orphans) : 0;
+          return { decisions: recorded, claim: claimed, dropped: droppedHere };
         }));
+        this.counters.dropped += dropped;
       }
     } catch (error) {
       this.reportFailure(error, { sends: toRecord.length }, 'a delivery cycle failed (recording ended sends, claiming due ones); the next one retries');

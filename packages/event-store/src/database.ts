@@ -23,9 +23,14 @@ export interface Database {
    * Runs `work` in a write transaction and resolves after COMMIT (never
    * before: nothing is acknowledged that is not durable). A throw rolls
    * back `work` alone. On SQLite, calls made in the same turn of the event
-   * loop share one transaction (group commit), each in a savepoint of its
-   * own; on PostgreSQL each call has its own transaction on a pooled
-   * connection, retried on serialization failures and deadlocks.
+   * loop share one transaction (group commit); on PostgreSQL each call has
+   * its own transaction on a pooled connection.
+   *
+   * `work` may run more than once before its transaction commits (on
+   * PostgreSQL after a serialization failure or a deadlock; on SQLite when
+   * another work of its group commit failed after writing): only the last
+   * run commits, so `work` must change nothing outside the transaction and
+   * hand what it found over only through its result.
    */
   transaction<T>(work: (tx: TxSql) => Promise<T>): Promise<T>;
   /**

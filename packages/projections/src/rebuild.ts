@@ -81,49 +81,60 @@ export async function rebuildReadModels(db: Database, log: EventLog, options: Re
   });
 
   try {
-    // The aside tables are this rebuild's alone (its lease): projections may remember what they wrote.
-    const project = createProjector(ASIDE_TABLES, { exclusive: true });
+    // A transaction's work may run more than once (Database.transaction): each run starts from
+    // the cursor of the last commit, with a projector of its own (it remembers what it wrote in
+    // the aside tables, which are this rebuild's alone under its lease), and hands its progress
+    // over in its result.
+    const projector = () => createProjector(ASIDE_TABLES, { exclusive: true });
     let cursor: LogCursor = LOG_START;
     let processed = 0;
     const total = async () => Math.max(processed, await log.count());
 
     // Bulk phase: one short write transaction per batch, so live writers interleave.
     for (let caughtUp = false; !caughtUp; ) {
-      await db.transaction(async (tx) => {
+      const batch = await db.transaction(async (tx) => {
         await holdLease(tx);
-        for (let applied = 0; applied < batchSize; ) {
-          const page = await log.readAfter(cursor, Math.min(READ_CHUNK, batchSize - applied));
+        const project = projector();
+        let at = cursor;
+        let applied = 0;
+        while (applied < batchSize) {
+          const page = await log.readAfter(at, Math.min(READ_CHUNK, batchSize - applied));
           await project(tx, page.events);
-          cursor = page.cursor;
+          at = page.cursor;
           applied += page.events.length;
-          processed += page.events.length;
-          if (page.caughtUp) {
-            caughtUp = true;
-            break;
-          }
+          if (page.caughtUp) return { at, applied, caughtUp: true };
         }
+        return { at, applied, caughtUp: false };
       });
+      ({ caughtUp } = batch);
+      cursor = batch.at;
+      processed += batch.applied;
       options.onProgress?.({ processed, total: await total() });
       await yieldToEventLoop();
     }
 
     // Final phase, holding the log's write lock: nothing can be appended until this commits.
-    const difference = await db.transaction(async (tx) => {
+    const final = await db.transaction(async (tx) => {
       await holdLease(tx);
       await log.lockForCatchUp(tx);
+      const project = projector();
+      let at = cursor;
+      let applied = 0;
       for (;;) {
-        const page = await log.readAfterLocked(tx, cursor, READ_CHUNK);
+        const page = await log.readAfterLocked(tx, at, READ_CHUNK);
         await project(tx, page.events);
-        cursor = page.cursor;
-        processed += page.events.length;
+        at = page.cursor;
+        applied += page.events.length;
         if (page.caughtUp) break;
       }
-      if (options.verify) return firstDifference(tx, LIVE_TABLES, ASIDE_TABLES);
+      if (options.verify) return { applied, difference: await firstDifference(tx, LIVE_TABLES, ASIDE_TABLES) };
       await dropTables(tx, LIVE_TABLES);
       for (const key of Object.keys(LIVE_TABLES) as (keyof TableSet)[]) await tx.run(`ALTER TABLE ${ASIDE_TABLES[key]} RENAME TO ${LIVE_TABLES[key]}`);
       await tx.run(`INSERT INTO ${META_TABLE} (key, value) VALUES ('version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(READ_MODELS_VERSION)]);
-      return null;
+      return { applied, difference: null };
     });
+    processed += final.applied;
+    const { difference } = final;
     options.onProgress?.({ processed, total: processed });
     return { events: processed, swapped: !options.verify, difference };
   } finally {
