@@ -14,6 +14,8 @@ const bind = (params: readonly SqlParam[]): unknown[] => params.map((p) => (type
 export class ConnectionSql implements Sql {
   readonly dialect = 'sqlite' as const;
   private readonly statements = new Map<string, Statement>();
+  /** How many statements that may write (not read-only) have run to completion on this connection: group commit tells by it whether a failed work wrote. */
+  writes = 0;
 
   constructor(readonly connection: SqliteConnection) {}
 
@@ -30,7 +32,9 @@ export class ConnectionSql implements Sql {
     try {
       const statement = this.statement(text);
       // A statement that returns rows (… RETURNING) must be stepped with get/all in better-sqlite3.
-      return Promise.resolve(statement.reader ? statement.all(...bind(params)).length : statement.run(...bind(params)).changes);
+      const changes = statement.reader ? statement.all(...bind(params)).length : statement.run(...bind(params)).changes;
+      if (!statement.readonly) this.writes++;
+      return Promise.resolve(changes);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -38,7 +42,10 @@ export class ConnectionSql implements Sql {
 
   get<Row>(text: string, params: readonly SqlParam[] = []): Promise<Row | undefined> {
     try {
-      return Promise.resolve(this.statement(text).get(...bind(params)) as Row | undefined);
+      const statement = this.statement(text);
+      const row = statement.get(...bind(params)) as Row | undefined;
+      if (!statement.readonly) this.writes++;
+      return Promise.resolve(row);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -46,7 +53,10 @@ export class ConnectionSql implements Sql {
 
   all<Row>(text: string, params: readonly SqlParam[] = []): Promise<Row[]> {
     try {
-      return Promise.resolve(this.statement(text).all(...bind(params)) as Row[]);
+      const statement = this.statement(text);
+      const rows = statement.all(...bind(params)) as Row[];
+      if (!statement.readonly) this.writes++;
+      return Promise.resolve(rows);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -1,4 +1,4 @@
-import { COMMIT_SIGNAL } from '@handinger-webhooks/event-store';
+import { COMMIT_SIGNAL, type TxSql } from '@handinger-webhooks/event-store';
 import { createTempDir } from '@handinger-webhooks/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-database.js';
@@ -33,6 +33,31 @@ describe('group commit on SQLite', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
     expect((await db.sql.all<{ k: string }>('SELECT k FROM t ORDER BY k')).map((r) => r.k)).toEqual(['a', 'c']);
     expect(commits).toBe(1);
+  });
+
+  it('runs a batch without savepoints, and again, each work isolated, only when one fails after writing', async () => {
+    const runs = { a: 0, b: 0, c: 0 };
+    const batch = (failing: (tx: TxSql) => Promise<unknown>) =>
+      Promise.allSettled([
+        db.transaction((tx) => (runs.a++, tx.run(`INSERT INTO t VALUES ('a${runs.a}')`))),
+        db.transaction((tx) => (runs.b++, failing(tx))),
+        db.transaction((tx) => (runs.c++, tx.run(`INSERT INTO t VALUES ('c${runs.c}')`))),
+      ]);
+    // Fails having read only: answered with its error, nobody runs twice.
+    let results = await batch(async (tx) => {
+      await tx.get('SELECT COUNT(*) AS n FROM t');
+      throw new Error('refused before writing');
+    });
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(runs).toEqual({ a: 1, b: 1, c: 1 });
+    // Fails after writing: the shared run stops there and is rolled back; the batch runs again, isolated, and only that run commits.
+    results = await batch(async (tx) => {
+      await tx.run("INSERT INTO t VALUES ('b')");
+      throw new Error('refused after writing');
+    });
+    expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : r.status))).toEqual(['fulfilled', 'Error: refused after writing', 'fulfilled']);
+    expect(runs).toEqual({ a: 3, b: 3, c: 2 });
+    expect((await db.sql.all<{ k: string }>('SELECT k FROM t ORDER BY k')).map((r) => r.k)).toEqual(['a1', 'a3', 'c1', 'c2']);
   });
 
   it('answers only after the commit: another connection sees the write when the promise resolves', async () => {
