@@ -177,8 +177,8 @@ function sqliteWriter(app: Application): SqliteConnection {
 /**
  * The same-statements ceiling: the product prepares the state (outside the
  * clock), then every command's statements run by hand on its writer,
- * one command per transaction, or `perTransaction` per transaction each in a
- * savepoint (what group commit makes of that many callers).
+ * one command per transaction, or `perTransaction` per transaction (what
+ * group commit makes of that many callers when none fails).
  */
 async function runSameStatements(ctx: BenchContext, workload: Workload, count: number, perTransaction: number): Promise<number> {
   const db = await freshDb(ctx, 'sqlite', `same-${workload.name}`);
@@ -309,7 +309,7 @@ export async function commandPathScenario(ctx: BenchContext): Promise<ScenarioRe
         ceiling: pick(conc.ceiling, 'perSecond'),
         target: { kind: 'ratio-at-least', value: 2 },
       }),
-      ...sameStatementRows(concurrent.title, `${workload.name}, ${concurrentCallers} callers (the same statements: ${concurrentCallers} commands per transaction, a savepoint each)`, conc),
+      ...sameStatementRows(concurrent.title, `${workload.name}, ${concurrentCallers} callers (the same statements: ${concurrentCallers} commands per transaction)`, conc),
     );
     concurrent.details[workload.name] = {
       commandsPerRep: concurrentCommands,
