@@ -4,6 +4,9 @@ import { LOG_START, decodeCursor, encodeCursor, type LogCursor } from './log-cur
 import { inList, listParam, notInList, type Sql, type TxSql } from './sql.js';
 
 const COLUMNS = 'global_position, stream_id, stream_position, type, data, metadata, recorded_at';
+/** An append; its new row's `global_position` comes back through `Sql.insert` (PostgreSQL: add `RETURNING global_position`). */
+const INSERT_EVENT = `INSERT INTO events (stream_id, stream_position, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (stream_id, stream_position) DO NOTHING`;
 
 export interface EventLogOptions {
   /**
@@ -77,13 +80,16 @@ export class EventLog {
       const streamPosition = current + recorded.length + 1;
       const metadata = event.metadata ?? EMPTY_METADATA;
       // ON CONFLICT DO NOTHING: a lost race shows as no row, and (PostgreSQL) leaves the transaction usable.
-      const row = await tx.get<{ global_position: number }>(
-        `INSERT INTO events (stream_id, stream_position, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (stream_id, stream_position) DO NOTHING RETURNING global_position`,
-        [streamId, streamPosition, event.type, JSON.stringify(event.data), metadata === EMPTY_METADATA ? '{}' : JSON.stringify(metadata), recordedAt],
-      );
-      if (row === undefined) throw new ConcurrencyError(streamId, current, await this.streamVersion(tx, streamId));
-      recorded.push({ type: event.type, data: event.data, metadata, streamId, streamPosition, globalPosition: row.global_position, recordedAt } as RecordedEvent<E>);
+      const globalPosition = await tx.insert(tx.dialect === 'sqlite' ? INSERT_EVENT : `${INSERT_EVENT} RETURNING global_position`, [
+        streamId,
+        streamPosition,
+        event.type,
+        JSON.stringify(event.data),
+        metadata === EMPTY_METADATA ? '{}' : JSON.stringify(metadata),
+        recordedAt,
+      ]);
+      if (globalPosition === null) throw new ConcurrencyError(streamId, current, await this.streamVersion(tx, streamId));
+      recorded.push({ type: event.type, data: event.data, metadata, streamId, streamPosition, globalPosition, recordedAt } as RecordedEvent<E>);
     }
     if (recorded.length > 0 && this.project) await this.project(tx, recorded as RecordedEvent[]);
     return { nextExpectedVersion: current + recorded.length, events: recorded };

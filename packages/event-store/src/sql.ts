@@ -18,6 +18,15 @@ export interface Sql {
   /** The first row, or `undefined`. */
   get<Row>(text: string, params?: readonly SqlParam[]): Promise<Row | undefined>;
   all<Row>(text: string, params?: readonly SqlParam[]): Promise<Row[]>;
+  /**
+   * Runs an INSERT of at most one row; resolves with the new row's key, or
+   * `null` when it inserted none (`ON CONFLICT DO NOTHING`). On SQLite the
+   * key is the rowid (an `INTEGER PRIMARY KEY`), which SQLite hands back
+   * without a `RETURNING` clause (one costs a temporary result table per
+   * row); on PostgreSQL it is the first column of the row the statement's
+   * `RETURNING` gives, so the caller adds that clause there.
+   */
+  insert(text: string, params?: readonly SqlParam[]): Promise<number | null>;
 }
 
 /** A write transaction's connection. */

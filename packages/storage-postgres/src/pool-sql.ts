@@ -29,6 +29,11 @@ export class PgSql implements Sql {
   async all<Row>(text: string, params: readonly SqlParam[] = []): Promise<Row[]> {
     return (await query<QueryResultRow>(this.on, text, params)).rows as Row[];
   }
+
+  async insert(text: string, params: readonly SqlParam[] = []): Promise<number | null> {
+    const row = (await query<QueryResultRow>(this.on, text, params)).rows[0];
+    return row === undefined ? null : (Object.values(row)[0] as number);
+  }
 }
 
 /** A transaction's connection, collecting the signals to raise after its commit. */

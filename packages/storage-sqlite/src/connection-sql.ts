@@ -40,6 +40,16 @@ export class ConnectionSql implements Sql {
     }
   }
 
+  insert(text: string, params: readonly SqlParam[] = []): Promise<number | null> {
+    try {
+      const result = this.statement(text).run(...bind(params));
+      this.writes++;
+      return Promise.resolve(result.changes === 0 ? null : Number(result.lastInsertRowid));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   get<Row>(text: string, params: readonly SqlParam[] = []): Promise<Row | undefined> {
     try {
       const statement = this.statement(text);
@@ -82,6 +92,10 @@ export class TransactionSql implements TxSql {
 
   all<Row>(text: string, params?: readonly SqlParam[]): Promise<Row[]> {
     return this.sql.all<Row>(text, params);
+  }
+
+  insert(text: string, params?: readonly SqlParam[]): Promise<number | null> {
+    return this.sql.insert(text, params);
   }
 
   signalAfterCommit(signal: string): void {

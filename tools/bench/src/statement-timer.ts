@@ -14,9 +14,9 @@ import { ConnectionSql } from '@handinger-webhooks/storage-sqlite';
 
 const out = process.env.HANDINGER_BENCH_STATEMENT_TIMES ?? `statement-times-${process.pid}.txt`;
 const times = new Map<string, { n: number; ms: number }>();
-const proto = ConnectionSql.prototype as unknown as Record<'run' | 'get' | 'all', (text: string, params?: unknown[]) => unknown>;
+const proto = ConnectionSql.prototype as unknown as Record<'run' | 'get' | 'all' | 'insert', (text: string, params?: unknown[]) => unknown>;
 
-for (const method of ['run', 'get', 'all'] as const) {
+for (const method of ['run', 'get', 'all', 'insert'] as const) {
   const original = proto[method];
   proto[method] = function timed(this: unknown, text: string, params?: unknown[]) {
     const started = performance.now();

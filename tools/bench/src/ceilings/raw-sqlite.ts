@@ -79,7 +79,7 @@ export const SEALED_SIGNING_SECRET = `hwenc:v1:${'y'.repeat(106)}`;
 export function rawSetWebhooks(db: SqliteConnection, count: number, webhook: (i: number) => { workerId: string; url: string; origin: string }): number {
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
-  const insertEvent = db.prepare(`${INSERT_EVENT} RETURNING global_position`);
+  const insertEvent = db.prepare(INSERT_EVENT);
   const upsertWebhook = db.prepare(
     `INSERT OR REPLACE INTO webhooks (worker_id, url, origin, token, signing_secret, generation, updated_at, status, held_count, exhausted_in_span)
      VALUES (?, ?, ?, ?, ?, ?, ?, 'active', 0, 0)`,
@@ -90,8 +90,8 @@ export function rawSetWebhooks(db: SqliteConnection, count: number, webhook: (i:
     const now = new Date().toISOString();
     const data = { workerId: w.workerId, url: w.url, token: SEALED_TOKEN, signingSecret: SEALED_SIGNING_SECRET, configuredAt: now };
     begin.run();
-    const { global_position } = insertEvent.get(`webhook-${w.workerId}`, 1, 'WebhookConfigured', JSON.stringify(data), '{}', now) as { global_position: number };
-    upsertWebhook.run(w.workerId, w.url, w.origin, SEALED_TOKEN, SEALED_SIGNING_SECRET, global_position, now);
+    const { lastInsertRowid } = insertEvent.run(`webhook-${w.workerId}`, 1, 'WebhookConfigured', JSON.stringify(data), '{}', now);
+    upsertWebhook.run(w.workerId, w.url, w.origin, SEALED_TOKEN, SEALED_SIGNING_SECRET, lastInsertRowid, now);
     commit.run();
   }
   return performance.now() - started;
@@ -133,7 +133,7 @@ function inTransactions(db: SqliteConnection, count: number, perTransaction: num
  * cost; this ÷ the first ceiling is what the statements themselves cost.
  */
 export function rawRecordAttemptsSameStatements(db: SqliteConnection, claims: readonly RawClaim[], perTransaction: number, url: string): number {
-  const insertEvent = db.prepare(`${INSERT_EVENT} ON CONFLICT (stream_id, stream_position) DO NOTHING RETURNING global_position`);
+  const insertEvent = db.prepare(`${INSERT_EVENT} ON CONFLICT (stream_id, stream_position) DO NOTHING`);
   const spanEnds = db.prepare('UPDATE webhooks SET failing_since = NULL, exhausted_in_span = 0 WHERE worker_id = ? AND failing_since IS NOT NULL');
   const insertNewestExecution = db.prepare(
     `INSERT INTO webhook_executions (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url, delivery_id)
@@ -149,7 +149,7 @@ export function rawRecordAttemptsSameStatements(db: SqliteConnection, claims: re
     const now = new Date().toISOString();
     const executionId = `whe_${c.deliveryId.slice(4)}`;
     const e = { deliveryId: c.deliveryId, executionId, workerId: c.workerId, url, taskId: c.taskId ?? '' };
-    insertEvent.get(`delivery-${c.deliveryId}`, c.version + 1, 'DeliveryAttempted', JSON.stringify(attemptData(e, now)), JSON.stringify({ claim: c.claimToken }), now);
+    insertEvent.run(`delivery-${c.deliveryId}`, c.version + 1, 'DeliveryAttempted', JSON.stringify(attemptData(e, now)), JSON.stringify({ claim: c.claimToken }), now);
     spanEnds.run(c.workerId);
     insertNewestExecution.run(c.workerId, executionId, now, 12, null, 'success', 200, c.taskId, null, url, c.deliveryId, c.workerId, now, now, executionId);
     finish.run(Date.parse(c.dueAt), c.deliveryId);
@@ -173,7 +173,7 @@ export function rawSetWebhooksSameStatements(
 ): number {
   const worker = db.prepare('SELECT * FROM workers WHERE id = ?');
   const stream = db.prepare('SELECT global_position, stream_id, stream_position, type, data, metadata, recorded_at FROM events WHERE stream_id = ? ORDER BY stream_position');
-  const insertEvent = db.prepare(`${INSERT_EVENT} ON CONFLICT (stream_id, stream_position) DO NOTHING RETURNING global_position`);
+  const insertEvent = db.prepare(`${INSERT_EVENT} ON CONFLICT (stream_id, stream_position) DO NOTHING`);
   const configure = db.prepare(
     `INSERT INTO webhooks (worker_id, url, origin, token, signing_secret, generation, updated_at, status, held_count, exhausted_in_span)
      VALUES (?, ?, ?, ?, ?, ?, ?, 'active', 0, 0)`,
@@ -187,8 +187,8 @@ export function rawSetWebhooksSameStatements(
     stream.all(`webhook-${workerId}`);
     const secrets = seal(workerId);
     const data = { workerId, url: w.url, token: secrets.token, signingSecret: secrets.signingSecret, configuredAt: now };
-    const { global_position } = insertEvent.get(`webhook-${workerId}`, 1, 'WebhookConfigured', JSON.stringify(data), '{}', now) as { global_position: number };
-    configure.run(workerId, w.url, w.origin, secrets.token, secrets.signingSecret, global_position, now);
+    const { lastInsertRowid } = insertEvent.run(`webhook-${workerId}`, 1, 'WebhookConfigured', JSON.stringify(data), '{}', now);
+    configure.run(workerId, w.url, w.origin, secrets.token, secrets.signingSecret, lastInsertRowid, now);
     readBack.get(workerId);
   });
 }

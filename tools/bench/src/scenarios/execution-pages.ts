@@ -11,7 +11,7 @@ import { latencySummary } from '../stats.js';
 /** One statement call made by the product: its SQL (with `?` placeholders), method and bound values. */
 export interface CapturedCall {
   sql: string;
-  method: 'get' | 'all' | 'run';
+  method: 'get' | 'all' | 'run' | 'insert';
   args: readonly SqlParam[];
 }
 
@@ -28,6 +28,7 @@ export async function capturePageQueries(sql: Sql, workerId: string, page: numbe
     run: (text, args = []) => (captured.push({ sql: text, method: 'run', args }), sql.run(text, args)),
     get: (text, args = []) => (captured.push({ sql: text, method: 'get', args }), sql.get(text, args)),
     all: (text, args = []) => (captured.push({ sql: text, method: 'all', args }), sql.all(text, args)),
+    insert: (text, args = []) => (captured.push({ sql: text, method: 'insert', args }), sql.insert(text, args)),
   };
   await new ReadModels(recording).executionsPage(workerId, page);
   return captured;
