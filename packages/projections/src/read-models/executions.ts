@@ -41,8 +41,9 @@ export function executionsProjector(t: TableSet, options: { rememberNewest: bool
   const shiftOut = `UPDATE ${t.executions} SET seq = -(seq + 1) WHERE worker_id = ? AND seq >= ?`;
   const shiftIn = `UPDATE ${t.executions} SET seq = -seq WHERE worker_id = ? AND seq < 0`;
   const insert = `INSERT INTO ${t.executions} ${columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-  // The usual case in one statement: ranked after the worker's newest row when it is newer than that row, else no row.
-  // (Casts: PostgreSQL types parameters of a SELECT list by them, not by the target columns.)
+  // PostgreSQL, the usual case in one round trip: ranked after the worker's newest row when it is newer than that
+  // row, else no row. (Casts: PostgreSQL types the parameters of a SELECT list by them, not by the target columns.)
+  // Not on SQLite: an INSERT reading its own table goes through a temporary table there, slower than the two statements.
   const insertIfNewest = `INSERT INTO ${t.executions} ${columns}
      SELECT CAST(? AS text), COALESCE(MAX(n.seq), 0) + 1, CAST(? AS text), CAST(? AS text), CAST(? AS integer), CAST(? AS text), CAST(? AS text),
             CAST(? AS integer), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text)
@@ -50,6 +51,7 @@ export function executionsProjector(t: TableSet, options: { rememberNewest: bool
      HAVING COUNT(*) = 0 OR MAX(n.created_at) < ? OR (MAX(n.created_at) = ? AND MAX(n.id) < ?)`;
 
   type Newest = { seq: number; created_at: string; id: string };
+  const isAfter = (last: Newest | undefined, createdAt: string, id: string) => !last || createdAt > last.created_at || (createdAt === last.created_at && id > last.id);
   // Each worker's newest row as this projector last wrote it, when it is the tables' only writer (a rebuild): no read per attempt.
   const remembered = options.rememberNewest ? new Map<string, Newest>() : null;
 
@@ -61,15 +63,14 @@ export function executionsProjector(t: TableSet, options: { rememberNewest: bool
     return rank;
   };
 
-  /** Ranks from the row this projector remembers (it is the only writer). */
-  const rankRemembered = async (tx: TxSql, memory: Map<string, Newest>, workerId: string, createdAt: string, id: string): Promise<number> => {
-    const last = memory.get(workerId) ?? (await tx.get<Newest>(newest, [workerId]));
-    if (!last || createdAt > last.created_at || (createdAt === last.created_at && id > last.id)) {
+  const rankOf = async (tx: TxSql, workerId: string, createdAt: string, id: string): Promise<number> => {
+    const last = remembered?.get(workerId) ?? (await tx.get<Newest>(newest, [workerId]));
+    if (isAfter(last, createdAt, id)) {
       const seq = (last?.seq ?? 0) + 1;
-      memory.set(workerId, { seq, created_at: createdAt, id });
+      remembered?.set(workerId, { seq, created_at: createdAt, id });
       return seq;
     }
-    memory.set(workerId, { ...last, seq: last.seq + 1 }); // the newest row moves up one
+    remembered?.set(workerId, { ...last!, seq: last!.seq + 1 }); // the newest row moves up one
     return rankAmongOlder(tx, workerId, createdAt, id);
   };
 
@@ -80,12 +81,12 @@ export function executionsProjector(t: TableSet, options: { rememberNewest: bool
       const d = event.data;
       const row = [d.executionId, d.startedAt, d.durationMs, d.errorMessage, d.requestStatus, d.responseStatus, d.taskId, d.taskTitle, d.url, d.deliveryId];
       await lockWorker(tx, d.workerId);
-      if (remembered) {
-        await tx.run(insert, [d.workerId, await rankRemembered(tx, remembered, d.workerId, d.startedAt, d.executionId), ...row]);
+      if (remembered === null && tx.dialect === 'postgres') {
+        if ((await tx.run(insertIfNewest, [d.workerId, ...row, d.workerId, d.startedAt, d.startedAt, d.executionId])) === 1) return;
+        await tx.run(insert, [d.workerId, await rankAmongOlder(tx, d.workerId, d.startedAt, d.executionId), ...row]);
         return;
       }
-      if ((await tx.run(insertIfNewest, [d.workerId, ...row, d.workerId, d.startedAt, d.startedAt, d.executionId])) === 1) return;
-      await tx.run(insert, [d.workerId, await rankAmongOlder(tx, d.workerId, d.startedAt, d.executionId), ...row]);
+      await tx.run(insert, [d.workerId, await rankOf(tx, d.workerId, d.startedAt, d.executionId), ...row]);
     },
   };
 }

@@ -128,19 +128,17 @@ function inTransactions(db: SqliteConnection, count: number, perTransaction: num
  * command runs for a successful first attempt of a claimed notification,
  * in its order, by hand (prepared once, no decider, no projector, no
  * promises): the event, the failure span's no-op update (SPEC §8.5), the
- * execution's row ranked after the worker's newest, the queue row it
+ * execution's rank and row, the queue row it
  * settles and the claim it releases. Product ÷ this is what the layers
  * cost; this ÷ the first ceiling is what the statements themselves cost.
  */
 export function rawRecordAttemptsSameStatements(db: SqliteConnection, claims: readonly RawClaim[], perTransaction: number, url: string): number {
   const insertEvent = db.prepare(`${INSERT_EVENT} ON CONFLICT (stream_id, stream_position) DO NOTHING`);
   const spanEnds = db.prepare('UPDATE webhooks SET failing_since = NULL, exhausted_in_span = 0 WHERE worker_id = ? AND failing_since IS NOT NULL');
-  const insertNewestExecution = db.prepare(
+  const newest = db.prepare('SELECT seq, created_at, id FROM webhook_executions WHERE worker_id = ? ORDER BY seq DESC LIMIT 1');
+  const insertExecution = db.prepare(
     `INSERT INTO webhook_executions (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url, delivery_id)
-     SELECT CAST(? AS text), COALESCE(MAX(n.seq), 0) + 1, CAST(? AS text), CAST(? AS text), CAST(? AS integer), CAST(? AS text), CAST(? AS text),
-            CAST(? AS integer), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text)
-     FROM (SELECT seq, created_at, id FROM webhook_executions WHERE worker_id = ? ORDER BY seq DESC LIMIT 1) AS n
-     HAVING COUNT(*) = 0 OR MAX(n.created_at) < ? OR (MAX(n.created_at) = ? AND MAX(n.id) < ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const finish = db.prepare('DELETE FROM delivery_queue WHERE due_at = ? AND delivery_id = ?');
   const release = db.prepare('DELETE FROM delivery_claims WHERE delivery_id = ? AND token = ?');
@@ -151,7 +149,8 @@ export function rawRecordAttemptsSameStatements(db: SqliteConnection, claims: re
     const e = { deliveryId: c.deliveryId, executionId, workerId: c.workerId, url, taskId: c.taskId ?? '' };
     insertEvent.run(`delivery-${c.deliveryId}`, c.version + 1, 'DeliveryAttempted', JSON.stringify(attemptData(e, now)), JSON.stringify({ claim: c.claimToken }), now);
     spanEnds.run(c.workerId);
-    insertNewestExecution.run(c.workerId, executionId, now, 12, null, 'success', 200, c.taskId, null, url, c.deliveryId, c.workerId, now, now, executionId);
+    const last = newest.get(c.workerId) as { seq: number } | undefined;
+    insertExecution.run(c.workerId, (last?.seq ?? 0) + 1, executionId, now, 12, null, 'success', 200, c.taskId, null, url, c.deliveryId);
     finish.run(Date.parse(c.dueAt), c.deliveryId);
     release.run(c.deliveryId, c.claimToken);
   });
