@@ -24,7 +24,7 @@ import {
   type SendOutcome,
   type WebhookSecrets,
 } from '@handinger-webhooks/domain';
-import { ConcurrencyError, lockForTransaction, type Database, type EventLog, type TxSql } from '@handinger-webhooks/event-store';
+import { ConcurrencyError, isoClock, lockForTransaction, type Database, type EventLog, type TxSql } from '@handinger-webhooks/event-store';
 import {
   CLAIM_METADATA,
   type ApiKeyRow,
@@ -129,21 +129,20 @@ export class Commands {
   private readonly log: EventLog;
   private readonly readModels: ReadModels;
   private readonly ids: IdGenerator;
-  private readonly clock: () => Date;
   private readonly secrets: () => WebhookSecrets;
   private readonly secretBox: SecretBox;
+  /** The command's time (ISO 8601), from the injected clock. */
+  private readonly now: () => string;
 
   constructor(deps: CommandDependencies) {
     this.database = deps.database;
     this.log = deps.log;
     this.readModels = deps.readModels;
     this.ids = deps.ids;
-    this.clock = deps.clock ?? (() => new Date());
+    this.now = isoClock(deps.clock ?? (() => new Date()));
     this.secrets = deps.secrets ?? generateWebhookSecrets;
     this.secretBox = deps.secretBox;
   }
-
-  private now = (): string => this.clock().toISOString();
 
   /** Fresh secrets for a worker's webhook, sealed: events and read models never hold them in the clear (SPEC §7). */
   private sealedSecrets = (workerId: string): WebhookSecrets => sealWebhookSecrets(this.secretBox, workerId, this.secrets());

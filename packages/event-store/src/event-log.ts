@@ -1,4 +1,5 @@
 import type { Database } from './database.js';
+import { isoClock } from './iso-clock.js';
 import { ConcurrencyError, EMPTY_METADATA, toRecorded, type AppendResult, type EventRow, type ExpectedVersion, type NewEvent, type RecordedEvent } from './events.js';
 import { LOG_START, decodeCursor, encodeCursor, type LogCursor } from './log-cursor.js';
 import { inList, listParam, notInList, type Sql, type TxSql } from './sql.js';
@@ -35,14 +36,15 @@ export interface LogPage {
  */
 export class EventLog {
   private readonly project: EventLogOptions['project'];
-  private readonly now: () => Date;
+  /** When an append is recorded, as the events' `recorded_at` holds it. */
+  private readonly recordedAt: () => string;
 
   constructor(
     readonly db: Database,
     options: EventLogOptions = {},
   ) {
     this.project = options.project;
-    this.now = options.now ?? (() => new Date());
+    this.recordedAt = isoClock(options.now ?? (() => new Date()));
   }
 
   /** The stream's version: its number of events, 0 when it has none. */
@@ -74,7 +76,7 @@ export class EventLog {
       current = await this.streamVersion(tx, streamId);
       if (expectedVersion !== 'any' && expectedVersion !== current) throw new ConcurrencyError(streamId, expectedVersion, current);
     }
-    const recordedAt = this.now().toISOString();
+    const recordedAt = this.recordedAt();
     const recorded: RecordedEvent<E>[] = [];
     for (const event of events) {
       const streamPosition = current + recorded.length + 1;

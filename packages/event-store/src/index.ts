@@ -10,6 +10,7 @@ export {
   type EventRow,
 } from './events.js';
 export { EventLog, type EventLogOptions, type LogPage } from './event-log.js';
+export { isoClock } from './iso-clock.js';
 export { LOG_START, decodeCursor, encodeCursor, type LogCursor } from './log-cursor.js';
 export { EVENT_STORE_MIGRATIONS } from './migrations/index.js';
 export { Checkpoints } from './checkpoints.js';
