@@ -125,13 +125,15 @@ export async function importLog(options: ImportOptions): Promise<number> {
   if (keyFile !== null && existsSync(keyFile) && !parseSecretKey(readFileSync(keyFile, 'utf8'), keyFile).equals(key)) {
     throw new ImportError(`${keyFile} already holds another secret key: import into a new database path, or remove that key file if it belongs to nothing`);
   }
-  const db = await openStorage(options.db);
+  // The import writes the whole log and then every read model: its checkpoints go to a thread, as serve's do.
+  const db = await openStorage(options.db, { backgroundCheckpoints: true });
   try {
     await db.migrate('event-store', EVENT_STORE_MIGRATIONS);
     const log = new EventLog(db);
     const existing = await log.count();
     if (existing > 0) throw new ImportError(`the database is not empty (it holds ${existing} events): import-log loads into an empty database only`);
     const meta = new StoreMeta();
+    // This work reads `input` as it goes, so it cannot run twice (Database.transaction): it runs alone, into an empty database.
     const count = await db.transaction(async (tx) => {
       let lineNumber = 0;
       let imported = 0;

@@ -5,7 +5,7 @@ import { openSqliteDatabase } from '@handinger-webhooks/storage-sqlite';
 export const isPostgresUrl = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location);
 
 export interface StorageOptions {
-  /** SQLite: WAL checkpoints on a thread of their own, for processes that run long (`serve`, `deliver`). */
+  /** SQLite: WAL checkpoints on a thread of their own, for processes that run long or write much (`serve`, `deliver`, a rebuild, an import). */
   backgroundCheckpoints?: boolean;
 }
 

@@ -45,7 +45,8 @@ function progressReporter(stream: NodeJS.WriteStream, label: string) {
  * `--verify`, compares instead and returns exit status 1 on any difference.
  */
 export async function rebuildProjections(location: string, verify: boolean): Promise<number> {
-  const db = await openStorage(location);
+  // A rebuild writes every read model again: its checkpoints go to a thread, as serve's do.
+  const db = await openStorage(location, { backgroundCheckpoints: true });
   const progress = progressReporter(process.stderr, verify ? 'verifying' : 'rebuilding');
   const started = performance.now();
   try {

@@ -2,7 +2,8 @@
  * One side of the rebuild scenario, in its own process so its peak RSS is
  * its own: `node rebuild-side.js product|ceiling DB_PATH`.
  *
- * - product: `rebuildReadModels(db)`, exactly what `rebuild-projections` runs.
+ * - product: `rebuildReadModels(db)`, exactly what `rebuild-projections` runs
+ *   (the database opened as it opens it: WAL checkpoints on their own thread).
  * - ceiling: raw better-sqlite3 over the same file with the same pragmas:
  *   reads the log in batches through one prepared statement, parses each
  *   event, and inserts the same read-model rows (workers, executions with
@@ -26,7 +27,8 @@ const BATCH = 10_000;
 const CEILING_TABLES = Object.fromEntries(Object.entries(LIVE_TABLES).map(([key, name]) => [key, `${name}__ceiling`])) as unknown as TableSet;
 
 async function product(dbPath: string): Promise<{ ms: number; events: number }> {
-  const db = openSqliteDatabase(dbPath);
+  // As `rebuild-projections` opens it: checkpoints on their own thread.
+  const db = openSqliteDatabase(dbPath, { backgroundCheckpoints: true });
   try {
     const started = performance.now();
     const result = await rebuildReadModels(db, new EventLog(db));
