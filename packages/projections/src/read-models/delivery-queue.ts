@@ -87,7 +87,6 @@ export function deliveryQueueProjector(t: TableSet): Projection {
     tx.signalAfterCommit(DELIVERY_WORK_SIGNAL);
   };
 
-  /** Ends a delivery's row, wherever it is. */
   /** Ends a delivery's row, wherever it is; whether there was one where its stream says. */
   const remove = async (tx: TxSql, workerId: string, dueAt: string, deliveryId: string): Promise<boolean> => {
     if ((await tx.run(finish, [Date.parse(dueAt), deliveryId])) > 0) return true;
