@@ -14,7 +14,11 @@ const bind = (params: readonly SqlParam[]): unknown[] => params.map((p) => (type
 export class ConnectionSql implements Sql {
   readonly dialect = 'sqlite' as const;
   private readonly statements = new Map<string, Statement>();
-  /** How many statements that may write (not read-only) have run to completion on this connection: group commit tells by it whether a failed work wrote. */
+  /**
+   * How many statements that may have written (not read-only; an insert only
+   * when it inserted a row) have run to completion on this connection: group
+   * commit tells by it whether a failed work wrote.
+   */
   writes = 0;
 
   constructor(readonly connection: SqliteConnection) {}
@@ -29,49 +33,46 @@ export class ConnectionSql implements Sql {
   }
 
   run(text: string, params: readonly SqlParam[] = []): Promise<number> {
-    try {
-      const statement = this.statement(text);
-      // A statement that returns rows (… RETURNING) must be stepped with get/all in better-sqlite3.
-      const changes = statement.reader ? statement.all(...bind(params)).length : statement.run(...bind(params)).changes;
-      if (!statement.readonly) this.writes++;
-      return Promise.resolve(changes);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.step(text, params, changesOf, mayWrite);
   }
 
   insert(text: string, params: readonly SqlParam[] = []): Promise<number | null> {
-    try {
-      const result = this.statement(text).run(...bind(params));
-      this.writes++;
-      return Promise.resolve(result.changes === 0 ? null : Number(result.lastInsertRowid));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.step(text, params, insertedKeyOf, inserted);
   }
 
   get<Row>(text: string, params: readonly SqlParam[] = []): Promise<Row | undefined> {
-    try {
-      const statement = this.statement(text);
-      const row = statement.get(...bind(params)) as Row | undefined;
-      if (!statement.readonly) this.writes++;
-      return Promise.resolve(row);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.step(text, params, firstRowOf, mayWrite) as Promise<Row | undefined>;
   }
 
   all<Row>(text: string, params: readonly SqlParam[] = []): Promise<Row[]> {
+    return this.step(text, params, rowsOf, mayWrite) as Promise<Row[]>;
+  }
+
+  /** Runs one statement synchronously, counts it when it wrote, and hands its result (or its error) over as a promise. */
+  private step<T>(text: string, params: readonly SqlParam[], execute: Execute<T>, wrote: (statement: Statement, result: T) => boolean): Promise<T> {
     try {
       const statement = this.statement(text);
-      const rows = statement.all(...bind(params)) as Row[];
-      if (!statement.readonly) this.writes++;
-      return Promise.resolve(rows);
+      const result = execute(statement, bind(params));
+      if (wrote(statement, result)) this.writes++;
+      return Promise.resolve(result);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 }
+
+type Execute<T> = (statement: Statement, bound: unknown[]) => T;
+// A statement that returns rows (… RETURNING) must be stepped with get/all in better-sqlite3.
+const changesOf: Execute<number> = (statement, bound) => (statement.reader ? statement.all(...bound).length : statement.run(...bound).changes);
+const insertedKeyOf: Execute<number | null> = (statement, bound) => {
+  const { changes, lastInsertRowid } = statement.run(...bound);
+  return changes === 0 ? null : Number(lastInsertRowid);
+};
+const firstRowOf: Execute<unknown> = (statement, bound) => statement.get(...bound);
+const rowsOf: Execute<unknown[]> = (statement, bound) => statement.all(...bound);
+/** Whatever it changed (DDL reports no changes): a statement that is not read-only may have written. */
+const mayWrite = (statement: Statement): boolean => !statement.readonly;
+const inserted = (_statement: Statement, key: number | null): boolean => key !== null;
 
 /** The writer connection as a transaction sees it: statements, and the signals to raise after its commit. */
 export class TransactionSql implements TxSql {

@@ -50,14 +50,21 @@ describe('group commit on SQLite', () => {
     });
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(runs).toEqual({ a: 1, b: 1, c: 1 });
+    // An insert that inserted nothing (a lost race: ON CONFLICT DO NOTHING) wrote nothing either.
+    results = await batch(async (tx) => {
+      expect(await tx.insert("INSERT INTO t VALUES ('a1') ON CONFLICT DO NOTHING")).toBeNull();
+      throw new Error('lost a race');
+    });
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(runs).toEqual({ a: 2, b: 2, c: 2 });
     // Fails after writing: the shared run stops there and is rolled back; the batch runs again, isolated, and only that run commits.
     results = await batch(async (tx) => {
       await tx.run("INSERT INTO t VALUES ('b')");
       throw new Error('refused after writing');
     });
     expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : r.status))).toEqual(['fulfilled', 'Error: refused after writing', 'fulfilled']);
-    expect(runs).toEqual({ a: 3, b: 3, c: 2 });
-    expect((await db.sql.all<{ k: string }>('SELECT k FROM t ORDER BY k')).map((r) => r.k)).toEqual(['a1', 'a3', 'c1', 'c2']);
+    expect(runs).toEqual({ a: 4, b: 4, c: 3 });
+    expect((await db.sql.all<{ k: string }>('SELECT k FROM t ORDER BY k')).map((r) => r.k)).toEqual(['a1', 'a2', 'a4', 'c1', 'c2', 'c3']);
   });
 
   it('answers only after the commit: another connection sees the write when the promise resolves', async () => {
