@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { LOG_START, Leases, describeOwner, processOwnerId, type Database, type EventLog, type LogCursor, type TxSql } from '@handinger-webhooks/event-store';
+import { LOG_START, Leases, describeOwner, processOwnerId, type Database, type EventLog, type LogCursor, type LogPage, type TxSql } from '@handinger-webhooks/event-store';
 import { columnsOf, tableExists } from './catalog.js';
 import { createProjector } from './projector.js';
 import { META_TABLE, READ_MODELS_VERSION, claimsTableDdl, metaTableDdl, readModelDdl } from './schema.js';
@@ -52,6 +52,33 @@ const dropTables = async (tx: TxSql, tables: TableSet): Promise<void> => {
 };
 
 /**
+ * Projects the log from `from` into the aside tables, page by page, until it
+ * has applied `limit` events or caught up. Inside a transaction whose work
+ * may run more than once (Database.transaction), so it starts from the
+ * cursor it is given, with a projector of its own (one that remembers what
+ * it wrote: the aside tables are this rebuild's alone, under its lease), and
+ * hands where it got to over in its result.
+ */
+async function projectFrom(
+  tx: TxSql,
+  from: LogCursor,
+  read: (at: LogCursor, limit: number) => Promise<LogPage>,
+  limit: number,
+): Promise<{ at: LogCursor; applied: number; caughtUp: boolean }> {
+  const project = createProjector(ASIDE_TABLES, { exclusive: true });
+  let at = from;
+  let applied = 0;
+  while (applied < limit) {
+    const page = await read(at, Math.min(READ_CHUNK, limit - applied));
+    await project(tx, page.events);
+    at = page.cursor;
+    applied += page.events.length;
+    if (page.caughtUp) return { at, applied, caughtUp: true };
+  }
+  return { at, applied, caughtUp: false };
+}
+
+/**
  * Rebuilds every read model from the log (SPEC §6) while other processes keep
  * writing: the log is followed in batches into an aside set of tables (memory
  * stays flat), then, holding the log's write lock, the last events are caught
@@ -81,11 +108,6 @@ export async function rebuildReadModels(db: Database, log: EventLog, options: Re
   });
 
   try {
-    // A transaction's work may run more than once (Database.transaction): each run starts from
-    // the cursor of the last commit, with a projector of its own (it remembers what it wrote in
-    // the aside tables, which are this rebuild's alone under its lease), and hands its progress
-    // over in its result.
-    const projector = () => createProjector(ASIDE_TABLES, { exclusive: true });
     let cursor: LogCursor = LOG_START;
     let processed = 0;
     const total = async () => Math.max(processed, await log.count());
@@ -94,17 +116,7 @@ export async function rebuildReadModels(db: Database, log: EventLog, options: Re
     for (let caughtUp = false; !caughtUp; ) {
       const batch = await db.transaction(async (tx) => {
         await holdLease(tx);
-        const project = projector();
-        let at = cursor;
-        let applied = 0;
-        while (applied < batchSize) {
-          const page = await log.readAfter(at, Math.min(READ_CHUNK, batchSize - applied));
-          await project(tx, page.events);
-          at = page.cursor;
-          applied += page.events.length;
-          if (page.caughtUp) return { at, applied, caughtUp: true };
-        }
-        return { at, applied, caughtUp: false };
+        return projectFrom(tx, cursor, (at, limit) => log.readAfter(at, limit), batchSize);
       });
       ({ caughtUp } = batch);
       cursor = batch.at;
@@ -117,16 +129,7 @@ export async function rebuildReadModels(db: Database, log: EventLog, options: Re
     const final = await db.transaction(async (tx) => {
       await holdLease(tx);
       await log.lockForCatchUp(tx);
-      const project = projector();
-      let at = cursor;
-      let applied = 0;
-      for (;;) {
-        const page = await log.readAfterLocked(tx, at, READ_CHUNK);
-        await project(tx, page.events);
-        at = page.cursor;
-        applied += page.events.length;
-        if (page.caughtUp) break;
-      }
+      const { applied } = await projectFrom(tx, cursor, (at, limit) => log.readAfterLocked(tx, at, limit), Number.POSITIVE_INFINITY);
       if (options.verify) return { applied, difference: await firstDifference(tx, LIVE_TABLES, ASIDE_TABLES) };
       await dropTables(tx, LIVE_TABLES);
       for (const key of Object.keys(LIVE_TABLES) as (keyof TableSet)[]) await tx.run(`ALTER TABLE ${ASIDE_TABLES[key]} RENAME TO ${LIVE_TABLES[key]}`);
