@@ -1,5 +1,5 @@
 import type { DomainEvent } from '@handinger-webhooks/contracts';
-import { EventLog } from '@handinger-webhooks/event-store';
+import { EventLog, type TxSql } from '@handinger-webhooks/event-store';
 import { DeliveryClaims, LIVE_TABLES, ensureReadModels, rebuildReadModels } from '@handinger-webhooks/projections';
 import { TEST_BACKENDS } from '@handinger-webhooks/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -90,6 +90,33 @@ describe.each(TEST_BACKENDS)('rebuilding the read models on %s', (backend) => {
     expect((await rebuild({ verify: true })).difference).toBeNull();
     // Nothing else can claim them meanwhile.
     expect((await s.db.transaction((tx) => claims.claim(tx, { owner: 'q', ttlMs: 60_000, globalCap: 10, perOriginCap: 10, limit: 10 }))).attempts).toHaveLength(1);
+  });
+
+  it("rebuilds the same read models when transactions' works run twice, the first run rolled back (Database.transaction allows it)", async () => {
+    for (let n = 1; n <= 20; n++) await appendHistory(s.log, n);
+    const before = await snapshot();
+    class RolledBack extends Error {}
+    // The real database, but every other work first runs in a transaction that is then rolled back, as a retry would
+    // leave it (every other: what a rolled-back run leaves in memory must not reach the next transaction either).
+    let transactions = 0;
+    const runsTwice = new Proxy(s.db, {
+      get(target, property) {
+        if (property !== 'transaction') return Reflect.get(target, property, target);
+        return async <T>(work: (tx: TxSql) => Promise<T>): Promise<T> => {
+          if (transactions++ % 2 === 1) return target.transaction(work);
+          await target.transaction(async (tx) => {
+            await work(tx);
+            throw new RolledBack();
+          }).catch((error: unknown) => {
+            if (!(error instanceof RolledBack)) throw error;
+          });
+          return target.transaction(work);
+        };
+      },
+    });
+    const result = await rebuildReadModels(runsTwice, new EventLog(runsTwice), { batchSize: 7 });
+    expect(result).toEqual({ events: 160, swapped: true, difference: null });
+    expect(await snapshot()).toEqual(before);
   });
 
   it('verify reports nothing for identical read models and swaps nothing', async () => {
