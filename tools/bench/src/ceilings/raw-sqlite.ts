@@ -49,64 +49,6 @@ export function attemptData(e: RawExecution, now: string) {
   };
 }
 
-/** `count` transactions of: insert a DeliveryAttempted event, upsert its execution row. Returns elapsed ms. */
-export function rawRecordDeliveries(db: SqliteConnection, count: number, execution: (i: number) => RawExecution): number {
-  const begin = db.prepare('BEGIN IMMEDIATE');
-  const commit = db.prepare('COMMIT');
-  const insertEvent = db.prepare(INSERT_EVENT);
-  const upsertExecution = db.prepare(
-    `INSERT OR REPLACE INTO webhook_executions
-       (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url, delivery_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const started = performance.now();
-  for (let i = 0; i < count; i++) {
-    const e = execution(i);
-    const now = new Date().toISOString();
-    begin.run();
-    insertEvent.run(`delivery-${e.deliveryId}`, 1, 'DeliveryAttempted', JSON.stringify(attemptData(e, now)), '{}', now);
-    upsertExecution.run(e.workerId, i + 1, e.executionId, now, 12, null, 'success', 200, e.taskId, null, e.url, e.deliveryId);
-    commit.run();
-  }
-  return performance.now() - started;
-}
-
-/** Secrets of the product's sizes (sealed: `hwenc:v1:` + base64url of IV, 43 or 54 bytes, tag), fixed: sealing them is product work. */
-export const SEALED_TOKEN = `hwenc:v1:${'x'.repeat(95)}`;
-export const SEALED_SIGNING_SECRET = `hwenc:v1:${'y'.repeat(106)}`;
-
-/** `count` transactions of: insert a WebhookConfigured event, upsert the worker's webhook row. Returns elapsed ms. */
-export function rawSetWebhooks(db: SqliteConnection, count: number, webhook: (i: number) => { workerId: string; url: string; origin: string }): number {
-  const begin = db.prepare('BEGIN IMMEDIATE');
-  const commit = db.prepare('COMMIT');
-  const insertEvent = db.prepare(INSERT_EVENT);
-  const upsertWebhook = db.prepare(
-    `INSERT OR REPLACE INTO webhooks (worker_id, url, origin, token, signing_secret, generation, updated_at, status, held_count, exhausted_in_span)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 'active', 0, 0)`,
-  );
-  const started = performance.now();
-  for (let i = 0; i < count; i++) {
-    const w = webhook(i);
-    const now = new Date().toISOString();
-    const data = { workerId: w.workerId, url: w.url, token: SEALED_TOKEN, signingSecret: SEALED_SIGNING_SECRET, configuredAt: now };
-    begin.run();
-    const { lastInsertRowid } = insertEvent.run(`webhook-${w.workerId}`, 1, 'WebhookConfigured', JSON.stringify(data), '{}', now);
-    upsertWebhook.run(w.workerId, w.url, w.origin, SEALED_TOKEN, SEALED_SIGNING_SECRET, lastInsertRowid, now);
-    commit.run();
-  }
-  return performance.now() - started;
-}
-
-/** One settled claim, as the same-statements ceiling needs it: what the product's RecordDelivery reads off the claim. */
-export interface RawClaim {
-  deliveryId: string;
-  workerId: string;
-  taskId: string | null;
-  dueAt: string;
-  version: number;
-  claimToken: string;
-}
-
 /**
  * Runs `count` units of work, `perTransaction` to a transaction: alone, or
  * many to one shared transaction (as the product's group commit runs the
@@ -121,6 +63,52 @@ function inTransactions(db: SqliteConnection, count: number, perTransaction: num
     commit!.run();
   }
   return performance.now() - started;
+}
+
+/** `count` transactions of: insert a DeliveryAttempted event, upsert its execution row. Returns elapsed ms. */
+export function rawRecordDeliveries(db: SqliteConnection, count: number, execution: (i: number) => RawExecution): number {
+  const insertEvent = db.prepare(INSERT_EVENT);
+  const upsertExecution = db.prepare(
+    `INSERT OR REPLACE INTO webhook_executions
+       (worker_id, seq, id, created_at, duration_ms, error_message, request_status, response_status, task_id, task_title, url, delivery_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  return inTransactions(db, count, 1, (i) => {
+    const e = execution(i);
+    const now = new Date().toISOString();
+    insertEvent.run(`delivery-${e.deliveryId}`, 1, 'DeliveryAttempted', JSON.stringify(attemptData(e, now)), '{}', now);
+    upsertExecution.run(e.workerId, i + 1, e.executionId, now, 12, null, 'success', 200, e.taskId, null, e.url, e.deliveryId);
+  });
+}
+
+/** Secrets of the product's sizes (sealed: `hwenc:v1:` + base64url of IV, 43 or 54 bytes, tag), fixed: sealing them is product work. */
+export const SEALED_TOKEN = `hwenc:v1:${'x'.repeat(95)}`;
+export const SEALED_SIGNING_SECRET = `hwenc:v1:${'y'.repeat(106)}`;
+
+/** `count` transactions of: insert a WebhookConfigured event, upsert the worker's webhook row. Returns elapsed ms. */
+export function rawSetWebhooks(db: SqliteConnection, count: number, webhook: (i: number) => { workerId: string; url: string; origin: string }): number {
+  const insertEvent = db.prepare(INSERT_EVENT);
+  const upsertWebhook = db.prepare(
+    `INSERT OR REPLACE INTO webhooks (worker_id, url, origin, token, signing_secret, generation, updated_at, status, held_count, exhausted_in_span)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'active', 0, 0)`,
+  );
+  return inTransactions(db, count, 1, (i) => {
+    const w = webhook(i);
+    const now = new Date().toISOString();
+    const data = { workerId: w.workerId, url: w.url, token: SEALED_TOKEN, signingSecret: SEALED_SIGNING_SECRET, configuredAt: now };
+    const { lastInsertRowid } = insertEvent.run(`webhook-${w.workerId}`, 1, 'WebhookConfigured', JSON.stringify(data), '{}', now);
+    upsertWebhook.run(w.workerId, w.url, w.origin, SEALED_TOKEN, SEALED_SIGNING_SECRET, lastInsertRowid, now);
+  });
+}
+
+/** One settled claim, as the same-statements ceiling needs it: what the product's RecordDelivery reads off the claim. */
+export interface RawClaim {
+  deliveryId: string;
+  workerId: string;
+  taskId: string | null;
+  dueAt: string;
+  version: number;
+  claimToken: string;
 }
 
 /**
