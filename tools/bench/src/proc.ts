@@ -30,6 +30,20 @@ export interface ChildHandle {
   stop(graceMs?: number): Promise<number | string | null>;
 }
 
+/**
+ * Runs a child that reports its figures as one `result` message over IPC
+ * (the bench's children/*.js), and stops it once it has: spawn, wait,
+ * stop, whatever happens in between.
+ */
+export async function runForResult(options: Omit<Parameters<typeof spawnProcess>[0], 'ipc'>, timeoutMs: number): Promise<Message> {
+  const child = spawnProcess({ ...options, ipc: true });
+  try {
+    return await child.message('result', timeoutMs);
+  } finally {
+    await child.stop();
+  }
+}
+
 /** Path of a built module of this package, e.g. `childScript('receiver')` → dist/children/receiver.js. */
 export const childScript = (name: string): string => fileURLToPath(new URL(`./children/${name}.js`, import.meta.url));
 

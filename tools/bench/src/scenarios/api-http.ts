@@ -3,7 +3,7 @@ import { request } from 'undici';
 import { EXECUTIONS_PAGE_SIZE } from '@handinger-webhooks/contracts';
 import type { BenchContext } from '../context.js';
 import { sharedDataset } from '../dataset.js';
-import { childScript, spawnProcess, waitForIdle, type ChildHandle } from '../proc.js';
+import { childScript, runForResult, spawnProcess, waitForIdle, type ChildHandle } from '../proc.js';
 import { makeRow, type ScenarioResult } from '../result.js';
 import { interleave, pick } from '../runner.js';
 import { serverUnavailable, startServer } from '../server.js';
@@ -31,27 +31,22 @@ interface LoadResult {
 export async function load(ctx: BenchContext, url: string, headers: Record<string, string>, durationMs = ctx.sizes.httpDurationMs): Promise<LoadResult> {
   const { httpConnections, httpWarmupMs } = ctx.sizes;
   const httpDurationMs = durationMs;
-  const child = spawnProcess({
-    args: [childScript('load-generator'), JSON.stringify({ url, headers, connections: httpConnections, durationMs: httpDurationMs, warmupMs: httpWarmupMs })],
-    ipc: true,
-  });
-  try {
-    const result = await child.message('result', httpDurationMs + httpWarmupMs + 60_000);
-    if (Number(result.requests) === 0) throw new Error(`no request completed against ${url}: ${String(result.firstError)}`);
-    if (Number(result.non2xx) > 0 || Number(result.errors) > 0) {
-      throw new Error(`${String(result.non2xx)} non-2xx answers and ${String(result.errors)} errors from ${url}; first body: ${String(result.firstBody)} ${String(result.firstError)}`);
-    }
-    return {
-      perSecond: Number(result.perSecond),
-      p50ms: Number(result.p50ms),
-      p99ms: Number(result.p99ms),
-      requests: Number(result.requests),
-      non2xx: Number(result.non2xx),
-      errors: Number(result.errors),
-    };
-  } finally {
-    await child.stop();
+  const result = await runForResult(
+    { args: [childScript('load-generator'), JSON.stringify({ url, headers, connections: httpConnections, durationMs: httpDurationMs, warmupMs: httpWarmupMs })] },
+    httpDurationMs + httpWarmupMs + 60_000,
+  );
+  if (Number(result.requests) === 0) throw new Error(`no request completed against ${url}: ${String(result.firstError)}`);
+  if (Number(result.non2xx) > 0 || Number(result.errors) > 0) {
+    throw new Error(`${String(result.non2xx)} non-2xx answers and ${String(result.errors)} errors from ${url}; first body: ${String(result.firstBody)} ${String(result.firstError)}`);
   }
+  return {
+    perSecond: Number(result.perSecond),
+    p50ms: Number(result.p50ms),
+    p99ms: Number(result.p99ms),
+    requests: Number(result.requests),
+    non2xx: Number(result.non2xx),
+    errors: Number(result.errors),
+  };
 }
 
 async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {

@@ -2,7 +2,7 @@ import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext } from '../context.js';
 import { sharedDataset } from '../dataset.js';
-import { childScript, spawnProcess } from '../proc.js';
+import { childScript, runForResult } from '../proc.js';
 import { makeRow, type ScenarioResult } from '../result.js';
 import { pick } from '../runner.js';
 import { perSecond } from '../stats.js';
@@ -11,13 +11,8 @@ const SECRET_KEY = Buffer.alloc(32, 0x24).toString('base64');
 
 /** Runs `export` or `import` in a fresh process; returns its figures, its own peak RSS included. */
 async function runSide(mode: 'export' | 'import', dbPath: string, file: string) {
-  const child = spawnProcess({ args: [childScript('log-file-side'), mode, dbPath, file], env: { BENCH_SECRET_KEY: SECRET_KEY }, ipc: true });
-  try {
-    const result = await child.message('result', 15 * 60_000);
-    return { perSecond: perSecond(Number(result.events), Number(result.ms)), events: Number(result.events), peakRssMb: Number(result.peakRssMb) };
-  } finally {
-    await child.stop();
-  }
+  const result = await runForResult({ args: [childScript('log-file-side'), mode, dbPath, file], env: { BENCH_SECRET_KEY: SECRET_KEY } }, 15 * 60_000);
+  return { perSecond: perSecond(Number(result.events), Number(result.ms)), events: Number(result.events), peakRssMb: Number(result.peakRssMb) };
 }
 
 /**

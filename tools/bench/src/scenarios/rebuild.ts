@@ -1,7 +1,7 @@
 import { openSqliteDatabase } from '@handinger-webhooks/storage-sqlite';
 import { profileArgs, type BenchContext } from '../context.js';
 import { sharedDataset } from '../dataset.js';
-import { childScript, spawnProcess } from '../proc.js';
+import { childScript, runForResult } from '../proc.js';
 import { makeRow, type ScenarioResult } from '../result.js';
 import { pick, rotate } from '../runner.js';
 import { perSecond } from '../stats.js';
@@ -12,19 +12,10 @@ async function runSide(ctx: BenchContext, side: 'product' | 'ceiling' | 'same', 
   const db = openSqliteDatabase(dbPath);
   db.writer.pragma('wal_checkpoint(TRUNCATE)');
   await db.close();
-  const child = spawnProcess({
-    args: [childScript('rebuild-side'), side, dbPath],
-    execArgv: side === 'product' ? profileArgs(ctx, 'rebuild') : [],
-    ipc: true,
-  });
-  try {
-    const result = await child.message('result', 15 * 60_000);
-    const ms = Number(result.ms);
-    const events = Number(result.events);
-    return { perSecond: perSecond(events, ms), ms, events, peakRssMb: Number(result.peakRssMb) };
-  } finally {
-    await child.stop();
-  }
+  const result = await runForResult({ args: [childScript('rebuild-side'), side, dbPath], execArgv: side === 'product' ? profileArgs(ctx, 'rebuild') : [] }, 15 * 60_000);
+  const ms = Number(result.ms);
+  const events = Number(result.events);
+  return { perSecond: perSecond(events, ms), ms, events, peakRssMb: Number(result.peakRssMb) };
 }
 
 /**
