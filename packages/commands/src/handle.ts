@@ -1,9 +1,9 @@
 import { foldState, type Decider } from '@handinger-webhooks/domain';
 import type { EventLog, NewEvent, RecordedEvent, TxSql } from '@handinger-webhooks/event-store';
 
-/** The decided events, carrying `metadata` when there is any. */
-export const withMetadata = <E>(events: E[], metadata: Record<string, unknown> | undefined): NewEvent<E & { type: string; data: unknown }>[] =>
-  (metadata ? events.map((e) => ({ ...e, metadata })) : events) as NewEvent<E & { type: string; data: unknown }>[];
+/** The decided events, carrying `metadata` when there is any (a literal, not a spread: every recording passes here). */
+export const withMetadata = <E extends { type: string; data: unknown }>(events: E[], metadata: Record<string, unknown> | undefined): NewEvent<E>[] =>
+  (metadata ? events.map((e) => ({ type: e.type, data: e.data, metadata })) : events) as NewEvent<E>[];
 
 /**
  * The one way a command reaches the log: read the stream, fold its state,
