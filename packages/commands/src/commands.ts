@@ -161,10 +161,8 @@ export class Commands {
   private metadata = (actor?: Actor) => (actor ? { actor: actor.keyId } : undefined);
 
   /** Inside the transaction: the worker must exist and not be deleted (its row is locked against a concurrent delete). */
-  private async activeWorker(tx: TxSql, workerId: string): Promise<WorkerRow> {
-    const worker = await this.readModels.worker(workerId, { sql: tx, lock: true });
-    if (!worker || worker.deleted_at !== null) throw workerNotFound(workerId);
-    return worker;
+  private async activeWorker(tx: TxSql, workerId: string): Promise<void> {
+    if (!(await this.readModels.isLiveWorker(workerId, { sql: tx, lock: true }))) throw workerNotFound(workerId);
   }
 
   createWorker(owner: { organizationId: string; userId: string }, input: CreateWorkerInput, actor?: Actor): Promise<WorkerRow> {

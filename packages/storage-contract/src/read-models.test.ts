@@ -173,6 +173,9 @@ describe.each(TEST_BACKENDS)('read models on %s', (backend) => {
       failing_since: null,
       exhausted_in_span: 0,
     });
+    expect(await s.readModels.isLiveWorker(w)).toBe(true);
+    expect(await s.db.transaction((tx) => s.readModels.isLiveWorker(w, { sql: tx, lock: true }))).toBe(true);
+    expect(await s.readModels.isLiveWorker('t_org_1_w_unknown')).toBe(false);
     expect(await s.readModels.apiKeyByHash('h1')).toMatchObject({ id: 'key_1', role: 'service', organization_id: null, revoked_at: null });
     expect(await s.readModels.hasApiKeys()).toBe(true);
     await appendAll([
@@ -182,6 +185,8 @@ describe.each(TEST_BACKENDS)('read models on %s', (backend) => {
     ]);
     expect(await s.readModels.webhook(w)).toBeUndefined();
     expect((await s.readModels.worker(w))?.deleted_at).toBe('2026-01-02T00:00:00.000Z');
+    expect(await s.readModels.isLiveWorker(w)).toBe(false);
+    expect(await s.db.transaction((tx) => s.readModels.isLiveWorker(w, { sql: tx, lock: true }))).toBe(false);
     expect((await s.readModels.apiKeyById('key_1'))?.revoked_at).toBe(at);
   });
 });

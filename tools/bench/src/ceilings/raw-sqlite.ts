@@ -147,7 +147,7 @@ export function rawRecordAttemptsSameStatements(db: SqliteConnection, claims: re
 /**
  * The second ceiling of SetWebhook: every statement the product's command
  * runs to configure a worker's first webhook, by hand, and the sealing of
- * fresh secrets it must do (SPEC §7): the worker's row (it must exist and
+ * fresh secrets it must do (SPEC §7): whether the worker is live (it must exist and
  * not be deleted), the webhook stream, the event, the webhook's row, and the
  * row read back for the answer.
  */
@@ -158,7 +158,7 @@ export function rawSetWebhooksSameStatements(
   seal: (workerId: string) => { token: string; signingSecret: string },
   webhook: (i: number) => { url: string; origin: string },
 ): number {
-  const worker = db.prepare('SELECT * FROM workers WHERE id = ?');
+  const worker = db.prepare('SELECT 1 AS live FROM workers WHERE id = ? AND deleted_at IS NULL');
   const stream = db.prepare('SELECT global_position, stream_id, stream_position, type, data, metadata, recorded_at FROM events WHERE stream_id = ? ORDER BY stream_position');
   const insertEvent = db.prepare(`${INSERT_EVENT} ON CONFLICT (stream_id, stream_position) DO NOTHING`);
   const configure = db.prepare(
