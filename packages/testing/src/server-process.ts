@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The CLI as users run it (needs `npm run build`; `npm test` builds first). */
@@ -9,10 +10,15 @@ export interface CliResult {
   status: number | null;
   stdout: string;
   stderr: string;
+  /** With `measurePeakRss`: the highest resident set (VmHWM) the process had been seen to reach, in MB, sampled every 10 ms. */
+  peakRssMb?: number;
 }
 
 /** Runs one CLI command to completion, e.g. `runCli(['keys', 'list', '--db', path])`; `stdin` is piped in, if given. */
-export async function runCli(args: string[], options: { env?: Record<string, string>; command?: string[]; stdin?: string } = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; command?: string[]; stdin?: string; measurePeakRss?: boolean } = {},
+): Promise<CliResult> {
   const [file, ...prefix] = options.command ?? [process.execPath, CLI_PATH];
   const child = spawn(file!, [...prefix, ...args], { env: { ...process.env, ...options.env }, stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   if (options.stdin !== undefined) child.stdin!.end(options.stdin);
@@ -20,8 +26,23 @@ export async function runCli(args: string[], options: { env?: Record<string, str
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));
   child.stderr!.on('data', (chunk) => (stderr += chunk));
+  let peakRssMb = 0;
+  // VmHWM only grows: the last sample before the process ends is the peak, short of its last 10 ms.
+  const sample = () => (peakRssMb = Math.max(peakRssMb, peakRssOf(child.pid)));
+  const sampler = options.measurePeakRss ? setInterval(sample, 10) : undefined;
   const [status] = (await once(child, 'close')) as [number | null];
-  return { status, stdout, stderr };
+  clearInterval(sampler);
+  return { status, stdout, stderr, ...(options.measurePeakRss ? { peakRssMb } : {}) };
+}
+
+/** A running process's VmHWM in MB (0 once it has ended). */
+function peakRssOf(pid: number | undefined): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? 0 : Number(kb) / 1024;
+  } catch {
+    return 0;
+  }
 }
 
 export interface ServerProcess {
