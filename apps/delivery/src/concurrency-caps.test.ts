@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, type Reply } from '@handinger-webhooks/testing';
 import {
   completeTask,
+  completeTasksFor,
   executions,
   observe,
   queueSize,
@@ -77,7 +78,7 @@ describe.each(TEST_BACKENDS)('bounded concurrency (%s)', (backend) => {
     const origins = await Promise.all([1, 2, 3, 4].map(() => receiver(() => ({ delayMs: 3 }), { sharedInFlight: shared })));
     const workers = await Promise.all(origins.map((r) => workerWithWebhook(bed.app, r.url)));
     const perWorker = 1_250;
-    await Promise.all(workers.flatMap((w) => Array.from({ length: perWorker }, () => completeTask(bed.app, w, { output: null }))));
+    await completeTasksFor(bed.app, workers, perWorker, { output: null });
 
     const startedAt = performance.now();
     const service = bed.deliver({ globalConcurrency: 32, perOriginConcurrency: 16 });

@@ -87,6 +87,21 @@ export async function completeTask(
 }
 
 /**
+ * `perWorker` completions for each worker, at most `inFlight` recording at a
+ * time: a burst of thousands at once queues behind the PostgreSQL pool's ten
+ * connections past its 10 s checkout timeout on a loaded machine.
+ */
+export async function completeTasksFor(app: Application, workerIds: readonly string[], perWorker: number, fields: Parameters<typeof completeTask>[2] = {}, inFlight = 64): Promise<void> {
+  const total = workerIds.length * perWorker;
+  let next = 0;
+  // Round robin over the workers, so their deliveries fall due interleaved, as from concurrent callers.
+  const runner = async () => {
+    while (next < total) await completeTask(app, workerIds[next++ % workerIds.length]!, fields);
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, total) }, runner));
+}
+
+/**
  * Resolves once `predicate` holds, checking now and after every commit made
  * through `watch` (deliveries record through their application; pass every
  * application whose delivery service may write): event-driven, no polling.
