@@ -28,20 +28,24 @@ export async function runCli(
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   let peakRssMb = 0;
   // VmHWM only grows: the last sample before the process ends is the peak, short of its last 10 ms.
-  const sample = () => (peakRssMb = Math.max(peakRssMb, peakRssOf(child.pid)));
+  const sample = () => {
+    const mb = readStatusMb(child.pid!, 'VmHWM');
+    if (mb > peakRssMb) peakRssMb = mb; // NaN once it has ended
+  };
   const sampler = options.measurePeakRss ? setInterval(sample, 10) : undefined;
   const [status] = (await once(child, 'close')) as [number | null];
   clearInterval(sampler);
   return { status, stdout, stderr, ...(options.measurePeakRss ? { peakRssMb } : {}) };
 }
 
-/** A running process's VmHWM in MB (0 once it has ended). */
-function peakRssOf(pid: number | undefined): number {
+/** A field of /proc/<pid>/status in MB (e.g. VmHWM = peak RSS, VmRSS = current RSS); NaN when unavailable (the process has ended). */
+export function readStatusMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   try {
-    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? 0 : Number(kb) / 1024;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+    return match ? Number(match[1]) / 1024 : Number.NaN;
   } catch {
-    return 0;
+    return Number.NaN;
   }
 }
 

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { readStatusMb } from '@handinger-webhooks/testing';
 
 /** Every child this bench started and has not reaped yet; killed (by pid, one by one) on exit. */
 const live = new Set<ChildProcess>();
@@ -155,17 +156,6 @@ export async function stopAllChildren(): Promise<void> {
   await Promise.all(
     children.map((child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())))),
   );
-}
-
-/** A field of /proc/<pid>/status in MB (e.g. VmHWM = peak RSS, VmRSS = current RSS); NaN when unavailable. */
-export function readStatusMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
-    return match ? Number(match[1]) / 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** CPU time (user + system) a process has used so far, in ms; NaN when unavailable. */
