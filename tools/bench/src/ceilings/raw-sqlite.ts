@@ -116,9 +116,9 @@ export interface RawClaim {
  * command runs for a successful first attempt of a claimed notification,
  * in its order, by hand (prepared once, no decider, no projector, no
  * promises): the event, the failure span's no-op update (SPEC §8.5), the
- * execution's rank and row, the queue row it
- * settles and the claim it releases. Product ÷ this is what the layers
- * cost; this ÷ the first ceiling is what the statements themselves cost.
+ * execution's rank and row, the queue row it settles and the claim it
+ * releases. Product ÷ this is what the layers cost; this ÷ the first
+ * ceiling is what the statements themselves cost.
  */
 export function rawRecordAttemptsSameStatements(db: SqliteConnection, claims: readonly RawClaim[], perTransaction: number, url: string): number {
   const insertEvent = db.prepare(`${INSERT_EVENT} ON CONFLICT (stream_id, stream_position) DO NOTHING`);
@@ -147,9 +147,9 @@ export function rawRecordAttemptsSameStatements(db: SqliteConnection, claims: re
 /**
  * The second ceiling of SetWebhook: every statement the product's command
  * runs to configure a worker's first webhook, by hand, and the sealing of
- * fresh secrets it must do (SPEC §7): whether the worker is live (it must exist and
- * not be deleted), the webhook stream, the event, the webhook's row, and the
- * row read back for the answer.
+ * fresh secrets it must do (SPEC §7): whether the worker is live (it must
+ * exist and not be deleted), the webhook stream, the event, the webhook's
+ * row, and the row read back for the answer.
  */
 export function rawSetWebhooksSameStatements(
   db: SqliteConnection,
